@@ -1,0 +1,246 @@
+"""Static reference data of the simulated AFAS environment.
+
+The chart of accounts, the VAT codes and the journals follow a common Dutch SME set-up (the
+account numbers of the AFAS examples: 1100 bank, 1300 debtors, 1500 input VAT, 1510 output VAT,
+8000 revenue). Periods are monthly; which of them are blocked depends on the simulated date, see
+`period_blocked`.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import polars as pl
+
+from afas_pipeline.afas.contract import (
+    ACCOUNTS,
+    ADMINISTRATIONS,
+    JOURNALS,
+    PERIODS,
+    VAT_CODES,
+    ConnectorSpec,
+)
+
+
+@dataclass(frozen=True)
+class Administration:
+    id: int
+    name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Account:
+    number: str
+    description: str
+    type: str  # B balance sheet, W profit and loss
+    sort: str
+    blocked: bool = False
+    collect: bool = False
+    vat_allowed: bool = False
+    vat_code: str | None = None
+
+
+@dataclass(frozen=True)
+class VatCode:
+    code: str
+    description: str
+    account: str
+    rate_bp: int  # rate in basis points: 2100 = 21 %
+    type: str  # V sales, I purchase
+    blocked: bool = False
+
+    @property
+    def percentage(self) -> Decimal:
+        return Decimal(self.rate_bp) / 100
+
+
+@dataclass(frozen=True)
+class Journal:
+    id: str
+    description: str
+    type: str  # I purchase, V sales, K cash, B bank, M memorial
+    blocked: bool = False
+
+
+_ADMIN_NAMES = (
+    ("Noordhaven Holding B.V.", "NHHOLD"),
+    ("Noordhaven Handel B.V.", "NHHANDEL"),
+    ("Noordhaven Services B.V.", "NHSERV"),
+    ("Noordhaven Logistiek B.V.", "NHLOG"),
+    ("Noordhaven Vastgoed B.V.", "NHVAST"),
+    ("Noordhaven Techniek B.V.", "NHTECH"),
+    ("Noordhaven Retail B.V.", "NHRETAIL"),
+    ("Noordhaven Advies B.V.", "NHADVIES"),
+    ("Noordhaven Zorg B.V.", "NHZORG"),
+)
+MAX_ADMINISTRATIONS = len(_ADMIN_NAMES)
+
+
+def administrations(count: int) -> tuple[Administration, ...]:
+    """The first `count` administrations of the group (1 is the holding)."""
+    if not 1 <= count <= MAX_ADMINISTRATIONS:
+        raise ValueError(f"administrations must be 1..{MAX_ADMINISTRATIONS}, got {count}")
+    return tuple(Administration(i + 1, n, c) for i, (n, c) in enumerate(_ADMIN_NAMES[:count]))
+
+
+# Account numbers the generator books on; named so that a typo fails at import, not in the data.
+FIXED_ASSETS, DEPRECIATION_ACC, EQUITY = "0200", "0210", "0500"
+CASH, BANK, DEBTORS, CREDITORS = "1000", "1100", "1300", "1600"
+VAT_INPUT, VAT_HIGH, VAT_LOW = "1500", "1510", "1520"
+NET_WAGES, PAYROLL_TAX, PENSION = "1700", "1710", "1720"
+SUSPENSE = "2999"
+SALARIES, SOCIAL_CHARGES, PENSION_COSTS = "4000", "4010", "4020"
+RENT, CAR, OFFICE, TELECOM, MARKETING, ADVISORY = "4100", "4200", "4300", "4310", "4400", "4500"
+DEPRECIATION_COSTS, BANK_COSTS, PAYMENT_DIFFERENCES = "4600", "4900", "4990"
+COST_OF_SALES, REVENUE_HIGH, REVENUE_LOW, REVENUE_ZERO = "7000", "8000", "8010", "8020"
+
+_A, _P, _K, _O = "Activa", "Passiva", "Kosten", "Opbrengst"
+CHART: tuple[Account, ...] = (
+    Account(FIXED_ASSETS, "Inventaris", "B", _A),
+    Account(DEPRECIATION_ACC, "Afschrijving inventaris", "B", _A),
+    Account(EQUITY, "Geplaatst kapitaal", "B", _P),
+    Account(CASH, "Kas", "B", _A),
+    Account(BANK, "Bank", "B", _A),
+    Account(DEBTORS, "Debiteuren", "B", _A, collect=True),
+    Account(VAT_INPUT, "Te vorderen btw", "B", _A),
+    Account(VAT_HIGH, "Af te dragen btw hoog", "B", _P),
+    Account(VAT_LOW, "Af te dragen btw laag", "B", _P),
+    Account(CREDITORS, "Crediteuren", "B", _P, collect=True),
+    Account(NET_WAGES, "Te betalen nettolonen", "B", _P),
+    Account(PAYROLL_TAX, "Af te dragen loonheffing", "B", _P),
+    Account(PENSION, "Af te dragen pensioenpremies", "B", _P),
+    Account(SUSPENSE, "Vraagposten", "B", _P),
+    Account(SALARIES, "Salarissen", "W", _K),
+    Account(SOCIAL_CHARGES, "Sociale lasten", "W", _K),
+    Account(PENSION_COSTS, "Pensioenlasten", "W", _K),
+    Account(RENT, "Huur bedrijfsruimte", "W", _K, vat_allowed=True, vat_code="7"),
+    Account(CAR, "Autokosten", "W", _K, vat_allowed=True, vat_code="5"),
+    Account(OFFICE, "Kantoorkosten", "W", _K, vat_allowed=True, vat_code="5"),
+    Account(TELECOM, "Telefoon en internet", "W", _K, vat_allowed=True, vat_code="5"),
+    Account(MARKETING, "Reclame en advertenties", "W", _K, vat_allowed=True, vat_code="5"),
+    Account(ADVISORY, "Advies- en accountantskosten", "W", _K, vat_allowed=True, vat_code="5"),
+    Account(DEPRECIATION_COSTS, "Afschrijvingskosten", "W", _K),
+    Account(BANK_COSTS, "Bankkosten", "W", _K),
+    Account(PAYMENT_DIFFERENCES, "Betalingsverschillen", "W", _K),
+    Account("4999", "Overige kosten (vervallen)", "W", _K, blocked=True),
+    Account(COST_OF_SALES, "Inkoopwaarde omzet", "W", _K, vat_allowed=True, vat_code="5"),
+    Account(REVENUE_HIGH, "Omzet hoog tarief", "W", _O, vat_allowed=True, vat_code="1"),
+    Account(REVENUE_LOW, "Omzet laag tarief", "W", _O, vat_allowed=True, vat_code="2"),
+    Account(REVENUE_ZERO, "Omzet export / 0%", "W", _O, vat_allowed=True, vat_code="3"),
+)
+ACCOUNTS_BY_NUMBER: dict[str, Account] = {a.number: a for a in CHART}
+VAT_ACCOUNTS = frozenset({VAT_INPUT, VAT_HIGH, VAT_LOW})
+
+VAT_TABLE: tuple[VatCode, ...] = (
+    VatCode("1", "Btw verkoop hoog 21%", VAT_HIGH, 2100, "V"),
+    VatCode("2", "Btw verkoop laag 9%", VAT_LOW, 900, "V"),
+    VatCode("3", "Btw verkoop 0% / export", VAT_HIGH, 0, "V"),
+    VatCode("4", "Btw verkoop laag 6% (vervallen)", VAT_LOW, 600, "V", blocked=True),
+    VatCode("5", "Btw inkoop hoog 21%", VAT_INPUT, 2100, "I"),
+    VatCode("6", "Btw inkoop laag 9%", VAT_INPUT, 900, "I"),
+    VatCode("7", "Btw inkoop 0% / vrijgesteld", VAT_INPUT, 0, "I"),
+)
+VAT_BY_CODE: dict[str, VatCode] = {v.code: v for v in VAT_TABLE}
+
+JOURNAL_TABLE: tuple[Journal, ...] = (
+    Journal("10", "Inkoop", "I"),
+    Journal("20", "Verkoop", "V"),
+    Journal("40", "Kas", "K"),
+    Journal("50", "Bank", "B"),
+    Journal("80", "Memoriaal", "M"),
+    # An old bank account's journal, kept for history and blocked: postings to it must fail.
+    Journal("90", "Bank (oude rekening)", "B", blocked=True),
+)
+JOURNALS_BY_ID: dict[str, Journal] = {j.id: j for j in JOURNAL_TABLE}
+PURCHASE, SALES, CASH_BOOK, BANK_BOOK, MEMORIAL = "10", "20", "40", "50", "80"
+
+COST_CENTRES = ("100", "200", "300", "400", "500")
+
+
+def vat_amount(net_cents: int, rate_bp: int) -> int:
+    """VAT in cents on a net amount, rounded half away from zero as AFAS does."""
+    sign = -1 if net_cents < 0 else 1
+    return sign * ((abs(net_cents) * rate_bp + 5000) // 10000)
+
+
+def period_blocked(unit_id: int, year: int, period: int, today: date) -> bool:
+    """Whether a period is closed, as seen on `today`.
+
+    Administration 1 (the holding) closes a whole year once February of the next year has begun;
+    the others close each month once it is more than two months ago. Periods that the generator
+    still books into (the current and the previous month) are therefore never blocked.
+    """
+    months_back = (today.year * 12 + today.month) - (year * 12 + period)
+    if unit_id == 1:
+        return year < today.year and months_back >= 2
+    return months_back >= 3
+
+
+def period_exists(year: int, period: int, first_year: int, today: date) -> bool:
+    """Periods exist for every month of every year from the start of the history to today."""
+    return first_year <= year <= today.year and 1 <= period <= 12
+
+
+def administrations_frame(admins: tuple[Administration, ...]) -> pl.DataFrame:
+    return _frame(ADMINISTRATIONS, [(a.id, a.name, a.code) for a in admins])
+
+
+def accounts_frame() -> pl.DataFrame:
+    rows = [
+        (a.number, a.description, a.type, a.sort, a.blocked, a.collect, a.vat_allowed, a.vat_code)
+        for a in CHART
+    ]
+    return _frame(ACCOUNTS, rows)
+
+
+def vat_codes_frame() -> pl.DataFrame:
+    rows = [(v.code, v.description, v.account, v.percentage, v.type, v.blocked) for v in VAT_TABLE]
+    return _frame(VAT_CODES, rows, {"VatPerc": pl.Decimal(5, 2)})
+
+
+def journals_frame(admins: tuple[Administration, ...]) -> pl.DataFrame:
+    rows = [(a.id, j.id, j.description, j.type, j.blocked) for a in admins for j in JOURNAL_TABLE]
+    return _frame(JOURNALS, rows)
+
+
+def periods_frame(admins: tuple[Administration, ...], first_year: int, today: date) -> pl.DataFrame:
+    rows = [
+        (
+            a.id,
+            y,
+            m,
+            date(y, m, 1),
+            date(y, m, calendar.monthrange(y, m)[1]),
+            period_blocked(a.id, y, m, today),
+        )
+        for a in admins
+        for y in range(first_year, today.year + 1)
+        for m in range(1, 13)
+    ]
+    return _frame(PERIODS, rows)
+
+
+_POLARS_TYPES: dict[str, pl.DataType] = {
+    "int": pl.Int64(),
+    "string": pl.String(),
+    "decimal": pl.Decimal(18, 2),
+    "date": pl.Date(),
+    "datetime": pl.Datetime("us"),
+    "boolean": pl.Boolean(),
+}
+
+
+def polars_type(data_type: str) -> pl.DataType:
+    """The polars dtype the simulator serves for a contract data type."""
+    return _POLARS_TYPES[data_type]
+
+
+def _frame(
+    spec: ConnectorSpec, rows: list[tuple], overrides: dict[str, pl.DataType] | None = None
+) -> pl.DataFrame:
+    schema = {f.id: (overrides or {}).get(f.id, polars_type(f.data_type)) for f in spec.fields}
+    return pl.DataFrame(rows, schema=schema, orient="row")

@@ -1,0 +1,308 @@
+"""One simulated AFAS Profit environment: its data, its clock and its FiEntries logic.
+
+The HTTP layer (`app.py`) serves `Environment.rows()` and forwards FiEntries calls here. All state
+sits behind one lock; `rows()` hands out immutable polars frames, so a reader keeps a consistent
+snapshot while the clock moves on.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from afas_pipeline.afas.contract import CONNECTORS
+from afas_pipeline.simulator import chart as c
+from afas_pipeline.simulator.fientries import (
+    FiEntryRejected,
+    PreparedEntry,
+    prepare,
+    reject,
+)
+from afas_pipeline.simulator.ledger import (
+    NULL_CENTS,
+    STAT_KEYS,
+    Ledger,
+    Line,
+    PlantedProblems,
+    day_date,
+    day_number,
+    period_balance_frame,
+    to_seconds,
+)
+
+__all__ = [
+    "DEFAULT_TOKEN_DATA",
+    "Environment",
+    "FiEntryRejected",
+    "PlantedProblems",
+    "SimulatorConfig",
+    "UnknownConnectorError",
+]
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+DEFAULT_TOKEN_DATA = "949C1A9CD9AE4797950D94F55A7A4D056770472D4963CB9A8D3800BEE0CCE6A2"
+_LINE_CONNECTORS = (
+    "DWH_Financiele_mutaties",
+    "Profit_Period_balance",
+    "Profit_Debtor_Invoices",
+    "Profit_Creditor_Invoices",
+    "Profit_Fin_ChangedEntrydate",
+)
+# AFAS deletes only invoice entries (purchase, sales) and memorial entries [h-070].
+_DELETABLE_JOURNAL_TYPES = frozenset({"I", "V", "M"})
+
+
+class UnknownConnectorError(KeyError):
+    """The connector id is not part of the contract (the HTTP layer answers 401/500)."""
+
+    def __init__(self, connector_id: str) -> None:
+        super().__init__(connector_id)
+        self.connector_id = connector_id
+
+
+def amsterdam_now() -> datetime:
+    """The current Europe/Amsterdam wall-clock time, naive, whole seconds."""
+    return datetime.now(AMSTERDAM).replace(tzinfo=None, microsecond=0)
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    seed: int = 42
+    journal_lines: int = 20_000  # approximate size of the generated history
+    administrations: int = 3
+    now: datetime | None = None  # naive Amsterdam wall clock; None: the current time
+    history_days: int = 456  # about 15 months: the previous and the current year
+    live_clock: bool = False  # True: the clock follows wall time while a server runs
+    token_data: str = DEFAULT_TOKEN_DATA  # 64 upper-case hex characters
+    environment_id: str = "O12345AA"
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[0-9A-F]{64}", self.token_data):
+            raise ValueError("token_data must be 64 upper-case hexadecimal characters")
+        if self.journal_lines < 1 or self.history_days < 1:
+            raise ValueError("journal_lines and history_days must be positive")
+        c.administrations(self.administrations)  # validates the count
+
+
+class Environment:
+    """A deterministic AFAS environment: same config, same rows, however the clock is moved."""
+
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        self.config = config = config or SimulatorConfig()
+        self._lock = threading.RLock()
+        self._admins = c.administrations(config.administrations)
+        now = (config.now or amsterdam_now()).replace(microsecond=0)
+        start_day = day_number(now.date()) - config.history_days
+        self._first_year = day_date(start_day).year
+        self._ledger = Ledger(
+            seed=config.seed,
+            journal_lines=config.journal_lines,
+            units=tuple(a.id for a in self._admins),
+            start_day=start_day,
+            history_days=config.history_days,
+        )
+        self._ledger.run_until(to_seconds(now))
+        self._now = now
+        self._cache: dict[str, tuple[object, pl.DataFrame]] = {}
+
+    # ---- clock ----
+
+    def now(self) -> datetime:
+        """The current simulated Amsterdam wall-clock time (naive)."""
+        with self._lock:
+            self._follow_wall_clock()
+            return self._now
+
+    def advance(self, *, days: float = 0, to: datetime | None = None) -> dict[str, int]:
+        """Move the clock forward, applying the business activity in between; returns counts."""
+        with self._lock:
+            target = to if to is not None else self._now + timedelta(days=days)
+            return self._advance_to(target)
+
+    def _advance_to(self, target: datetime) -> dict[str, int]:
+        target = target.replace(microsecond=0)
+        if target <= self._now:
+            return dict.fromkeys(STAT_KEYS, 0)
+        counts = self._ledger.run_until(to_seconds(target))
+        self._now = target
+        return dict(counts)
+
+    def _follow_wall_clock(self) -> None:
+        # Never backwards: in the October DST hour the wall clock repeats an hour.
+        if self.config.live_clock:
+            self._advance_to(amsterdam_now())
+
+    # ---- reading ----
+
+    def rows(self, connector_id: str) -> pl.DataFrame:
+        """The connector's current rows, columns and dtypes exactly as the contract says."""
+        if connector_id not in CONNECTORS:
+            raise UnknownConnectorError(connector_id)
+        with self._lock:
+            self._follow_wall_clock()
+            version = self._version(connector_id)
+            cached = self._cache.get(connector_id)
+            if cached is not None and cached[0] == version:
+                return cached[1]
+            frame = self._build(connector_id)
+            self._cache[connector_id] = (version, frame)
+            return frame
+
+    def _version(self, connector_id: str) -> object:
+        v = self._ledger.versions
+        if connector_id in _LINE_CONNECTORS:
+            return v["lines"]
+        if connector_id == "DWH_Debiteuren":
+            return v["debtors"]
+        if connector_id == "DWH_Crediteuren":
+            return v["creditors"]
+        if connector_id == "Profit_periods_per_administration":
+            return (self._now.year, self._now.month)
+        return 0
+
+    def _build(self, connector_id: str) -> pl.DataFrame:
+        ledger = self._ledger
+        builders = {
+            "DWH_Financiele_mutaties": ledger.lines.frame,
+            "DWH_Debiteuren": lambda: ledger.parties_frame("D"),
+            "DWH_Crediteuren": lambda: ledger.parties_frame("C"),
+            "Profit_Administrations": lambda: c.administrations_frame(self._admins),
+            "Profit_Accounts": c.accounts_frame,
+            "Profit_Journals": lambda: c.journals_frame(self._admins),
+            "Profit_VAT_code": c.vat_codes_frame,
+            "Profit_periods_per_administration": lambda: c.periods_frame(
+                self._admins, self._first_year, self._now.date()
+            ),
+            "Profit_Period_balance": lambda: period_balance_frame(
+                self.rows("DWH_Financiele_mutaties")
+            ),
+            "Profit_Debtor_Invoices": lambda: ledger.open_items_frame("D"),
+            "Profit_Creditor_Invoices": lambda: ledger.open_items_frame("C"),
+            "Profit_Fin_ChangedEntrydate": ledger.changed_days_frame,
+        }
+        return builders[connector_id]()
+
+    @property
+    def planted(self) -> PlantedProblems:
+        """Ground truth of the planted problems that are visible now."""
+        with self._lock:
+            self._follow_wall_clock()
+            return self._ledger.planted()
+
+    def summary(self) -> dict:
+        """Counts per connector, the clock and the seed (for /_simulator/state and logs)."""
+        with self._lock:
+            planted = self.planted
+            return {
+                "environment_id": self.config.environment_id,
+                "seed": self.config.seed,
+                "now": self.now().isoformat(),
+                "connectors": {cid: self.rows(cid).height for cid in CONNECTORS},
+                "planted": {
+                    "suspense_receipts": len(planted.suspense_receipts),
+                    "duplicate_invoices": len(planted.duplicate_invoices),
+                    "vat_mismatches": len(planted.vat_mismatches),
+                    "rounding_differences": len(planted.rounding_differences),
+                },
+            }
+
+    # ---- FiEntries ----
+
+    def post_fi_entry(self, payload: dict) -> dict[str, str]:
+        """Book a FiEntries POST body; returns {"UnId", "EnNo", "InId"} as strings."""
+        with self._lock:
+            self._follow_wall_clock()
+            entry = prepare(payload, _Context(self))
+            entry_no = self._book(entry)
+            first_invoice = next((ln.invoice for ln in entry.lines if ln.invoice), "")
+            return {"UnId": str(entry.unit_id), "EnNo": str(entry_no), "InId": first_invoice}
+
+    def _book(self, entry: PreparedEntry) -> int:
+        ledger = self._ledger
+        next_no = str(ledger.next_entry_no(entry.unit_id))
+        lines, due_days = [], {}
+        for i, pl_ in enumerate(entry.lines):
+            invoice = pl_.invoice
+            if invoice is None and (pl_.debtor or pl_.creditor):
+                # An open item needs an invoice number; without InId AFAS falls back to the
+                # voucher number, and we to the entry number when that is missing too.
+                invoice = pl_.voucher_no[:12] if pl_.voucher_no else next_no
+            if pl_.due_date is not None:
+                due_days[i] = day_number(pl_.due_date)
+            lines.append(
+                Line(
+                    pl_.account,
+                    day_number(pl_.entry_date),
+                    day_number(pl_.voucher_date),
+                    pl_.voucher_no,
+                    invoice,
+                    pl_.debit,
+                    pl_.credit,
+                    pl_.description,
+                    debtor=pl_.debtor,
+                    creditor=pl_.creditor,
+                    vat_code=pl_.vat_code,
+                    vat_amt=NULL_CENTS if pl_.vat_amt is None else pl_.vat_amt,
+                )
+            )
+        ts = to_seconds(self._now)
+        return ledger.book(
+            ts, entry.unit_id, entry.journal_id, lines,
+            year=entry.year, period=entry.period, due_days=due_days,
+        )  # fmt: skip
+
+    def delete_fi_entry(self, unit_id: int, journal_id: str, entry_no: int) -> None:
+        """Delete a whole entry, as DELETE .../FiEntryPar/UnId,JoCo/{u},{j}/FiEntries/@EnNo/{n}."""
+        with self._lock:
+            self._follow_wall_clock()
+            ledger = self._ledger
+            if not any(a.id == unit_id for a in self._admins):
+                raise reject("No unit available")
+            ref = ledger.entries.get((unit_id, entry_no))
+            if ref is None or not ref.alive or ref.journal != str(journal_id):
+                raise reject(
+                    f"Journal entry {entry_no} does not exist in journal {journal_id} "
+                    f"of administration {unit_id}."
+                )
+            if c.JOURNALS_BY_ID[ref.journal].type not in _DELETABLE_JOURNAL_TYPES:
+                raise reject(
+                    "Only entries of a sales or purchase invoice or memorial entries can be "
+                    "deleted."
+                )
+            if c.period_blocked(unit_id, ref.year, ref.period, self._now.date()):
+                raise reject(
+                    f"For this administration, period {ref.period} of the year {ref.year} "
+                    "is blocked."
+                )
+            if ledger.is_matched(unit_id, entry_no):
+                raise reject(
+                    f"Journal entry {entry_no} cannot be deleted because it has been matched "
+                    "(afgeletterd)."
+                )
+            ledger.delete_entry(to_seconds(self._now), unit_id, entry_no)
+
+
+class _Context:
+    """What FiEntries validation asks of the environment, at the environment's `now`."""
+
+    def __init__(self, env: Environment) -> None:
+        self._env = env
+
+    def has_unit(self, unit_id: int) -> bool:
+        return any(a.id == unit_id for a in self._env._admins)
+
+    def period_state(self, unit_id: int, year: int, period: int) -> str:
+        today: date = self._env._now.date()
+        if not c.period_exists(year, period, self._env._first_year, today):
+            return "missing"
+        return "blocked" if c.period_blocked(unit_id, year, period, today) else "ok"
+
+    def collect_account(self, side: str, party_id: str) -> str | None:
+        ledger = self._env._ledger
+        party = (ledger.debtors if side == "D" else ledger.creditors).get(party_id)
+        return party.collect if party else None

@@ -1,0 +1,204 @@
+"""The environment as the HTTP layer and the pipeline see it: types, determinism, the clock."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import polars as pl
+import pytest
+
+from afas_pipeline.afas.contract import CONNECTORS
+from afas_pipeline.simulator import chart
+from afas_pipeline.simulator.environment import (
+    Environment,
+    SimulatorConfig,
+    UnknownConnectorError,
+)
+
+NOW = datetime(2026, 3, 10, 14, 30)
+SMALL = SimulatorConfig(journal_lines=3000, now=NOW)
+# Enough daily activity that a few weeks certainly contain edits and deletions.
+BUSY = SimulatorConfig(journal_lines=20_000, now=NOW, history_days=120)
+
+
+@pytest.fixture(scope="module")
+def env() -> Environment:
+    return Environment(SMALL)
+
+
+def _all_rows(env: Environment) -> dict[str, pl.DataFrame]:
+    return {cid: env.rows(cid) for cid in CONNECTORS}
+
+
+@pytest.mark.parametrize("connector_id", list(CONNECTORS))
+def test_columns_and_dtypes_follow_the_contract(env: Environment, connector_id: str) -> None:
+    spec = CONNECTORS[connector_id]
+    frame = env.rows(connector_id)
+    assert frame.columns == list(spec.field_ids)
+    for f in spec.fields:
+        dtype = frame.schema[f.id]
+        if f.data_type == "decimal":
+            assert dtype == pl.Decimal(18, 2) or (f.id == "VatPerc" and dtype == pl.Decimal(5, 2))
+        else:
+            assert dtype == chart.polars_type(f.data_type), f.id
+    assert frame.height > 0
+    assert frame.select(spec.key).is_duplicated().sum() == 0
+
+
+def test_unknown_connector(env: Environment) -> None:
+    with pytest.raises(UnknownConnectorError):
+        env.rows("Profit_Nonexistent")
+
+
+def test_rows_are_cached_until_something_changes(env: Environment) -> None:
+    assert env.rows("DWH_Financiele_mutaties") is env.rows("DWH_Financiele_mutaties")
+
+
+def test_same_seed_same_data_other_seed_other_data() -> None:
+    a, b = _all_rows(Environment(SMALL)), _all_rows(Environment(SMALL))
+    assert all(a[k].equals(b[k]) for k in a)
+    other = Environment(SimulatorConfig(journal_lines=3000, now=NOW, seed=7))
+    assert not other.rows("DWH_Financiele_mutaties").equals(a["DWH_Financiele_mutaties"])
+
+
+def test_advance_granularity_does_not_matter() -> None:
+    one, many = Environment(SMALL), Environment(SMALL)
+    one.advance(days=3)
+    for _ in range(7):
+        many.advance(days=3 / 7)
+    many.advance(to=NOW + timedelta(days=3))
+    a, b = _all_rows(one), _all_rows(many)
+    assert all(a[k].equals(b[k]) for k in a), [k for k in a if not a[k].equals(b[k])]
+    # Generating the longer history at once gives the same activity in the last three days.
+    assert one.now() == NOW + timedelta(days=3)
+
+
+def test_advance_adds_edits_and_deletes() -> None:
+    env = Environment(BUSY)
+    before = env.rows("DWH_Financiele_mutaties")
+    debtors_before = env.rows("DWH_Debiteuren")
+    counts = env.advance(days=60)
+    assert counts["entries_added"] > 50
+    assert counts["entries_edited"] > 0
+    assert counts["entries_deleted"] > 0
+    assert counts["debtors_added"] + counts["debtors_changed"] > 0
+    after = env.rows("DWH_Financiele_mutaties")
+    assert after.height > before.height
+    new = after.filter(pl.col("Mutatie_datum") > NOW)
+    assert new["Mutatie_datum"].max() <= env.now()
+    edited = new.filter(pl.col("Created") <= NOW)
+    assert edited.height > 0  # old lines that were changed moved to a later Mutatie_datum
+    moved = env.rows("DWH_Debiteuren").filter(pl.col("Mutatie_datum") > NOW)
+    assert moved.height > 0
+    assert not env.rows("DWH_Debiteuren").equals(debtors_before)
+
+
+def test_mutatie_datum_never_before_created(env: Environment) -> None:
+    for cid, created in (("DWH_Financiele_mutaties", "Created"), ("DWH_Debiteuren", "CreateDate")):
+        frame = env.rows(cid)
+        assert frame.filter(pl.col("Mutatie_datum") < pl.col(created)).is_empty()
+        assert frame["Mutatie_datum"].max() <= NOW
+    lines = env.rows("DWH_Financiele_mutaties")
+    assert lines.filter(pl.col("Created").dt.date() < pl.col("EntryDate")).is_empty()
+
+
+def test_late_evening_and_dst_changes_exist(env: Environment) -> None:
+    changed = env.rows("DWH_Financiele_mutaties")["Mutatie_datum"]
+    assert (changed.dt.time() >= time(23, 59)).sum() >= 5
+    for dst_day in (date(2025, 3, 30), date(2025, 10, 26)):
+        on_day = changed.filter(changed.dt.date() == dst_day)
+        assert (on_day.dt.hour() == 2).sum() >= 1, dst_day
+    modified = env.rows("Profit_Fin_ChangedEntrydate")["Modified"]
+    assert (modified.dt.time() >= time(23, 59)).sum() >= 1
+
+
+def test_changed_entry_dates_cover_every_line_change(env: Environment) -> None:
+    lines = env.rows("DWH_Financiele_mutaties")
+    changed = env.rows("Profit_Fin_ChangedEntrydate")
+    latest = lines.group_by("EntryDate").agg(pl.col("Mutatie_datum").max())
+    joined = latest.join(changed, on="EntryDate", how="left")
+    assert joined.filter(
+        pl.col("Modified").is_null() | (pl.col("Modified") < pl.col("Mutatie_datum"))
+    ).is_empty()
+
+
+def test_deleted_entries_vanish_and_mark_their_entry_date() -> None:
+    env = Environment(BUSY)
+    lines = env.rows("DWH_Financiele_mutaties")
+    keys_before = set(lines.select("UnitId", "EntryNo").unique().iter_rows())
+    counts = env.advance(days=20)
+    assert counts["entries_deleted"] > 0
+    after = env.rows("DWH_Financiele_mutaties")
+    keys_after = set(after.select("UnitId", "EntryNo").unique().iter_rows())
+    gone = keys_before - keys_after
+    assert gone
+    changed = env.rows("Profit_Fin_ChangedEntrydate")
+    for unit, entry_no in gone:
+        day = lines.filter((pl.col("UnitId") == unit) & (pl.col("EntryNo") == entry_no))[
+            "EntryDate"
+        ][0]
+        modified = changed.filter(pl.col("EntryDate") == day)["Modified"].item()
+        assert NOW < modified <= env.now()
+
+
+def test_deleted_debtors_had_no_lines() -> None:
+    env = Environment(BUSY)
+    before = set(env.rows("DWH_Debiteuren")["DebtorId"])
+    env.advance(days=150)
+    after = set(env.rows("DWH_Debiteuren")["DebtorId"])
+    used = set(env.rows("DWH_Financiele_mutaties")["DebtorId"].drop_nulls())
+    assert before - after  # some debtors were deleted
+    assert not (before - after) & used
+    assert used <= after
+
+
+def test_periods_and_blocking(env: Environment) -> None:
+    periods = env.rows("Profit_periods_per_administration")
+    assert set(periods["Year"]) == {2024, 2025, 2026}
+    blocked = {
+        (r["Unit"], r["Year"], r["Period"]) for r in periods.iter_rows(named=True) if r["Blocked"]
+    }
+    assert {(1, 2025, 12), (2, 2025, 12), (3, 2025, 11)} <= blocked
+    assert not {(1, 2026, 1), (2, 2026, 1), (3, 2026, 2)} & blocked
+    lines = env.rows("DWH_Financiele_mutaties")
+    recent = lines.filter(pl.col("Created") > NOW - timedelta(days=1))
+    assert all(
+        (r[0], r[1], r[2]) not in blocked
+        for r in recent.select("UnitId", "Year", "Period").iter_rows()
+    )
+
+
+def test_reference_data(env: Environment) -> None:
+    admins = env.rows("Profit_Administrations")
+    assert admins["AdminId"].to_list() == [1, 2, 3]
+    accounts = env.rows("Profit_Accounts")
+    collect = set(accounts.filter(pl.col("CollectAccount"))["Account"])
+    assert collect == {"1300", "1600"}
+    journals = env.rows("Profit_Journals")
+    assert set(journals["JournalType"]) == {"I", "V", "K", "B", "M"}
+    debtors = env.rows("DWH_Debiteuren")
+    assert debtors["IBAN"].str.contains(r"^NL\d{2}[A-Z]{4}\d{10}$").all()
+    assert debtors["VatNr"].str.contains(r"^NL\d{9}B01$").all()
+
+
+def test_planted_follow_the_clock() -> None:
+    env = Environment(SMALL)
+    before = env.planted
+    env.advance(days=200)
+    after = env.planted
+    assert len(after.vat_mismatches) > len(before.vat_mismatches)
+    assert len(after.duplicate_invoices) > len(before.duplicate_invoices)
+
+
+def test_summary(env: Environment) -> None:
+    s = env.summary()
+    assert s["seed"] == 42
+    assert s["now"] == NOW.isoformat()
+    assert s["connectors"]["DWH_Financiele_mutaties"] == env.rows("DWH_Financiele_mutaties").height
+
+
+def test_live_clock_follows_wall_time() -> None:
+    env = Environment(SimulatorConfig(journal_lines=500, history_days=30, live_clock=True))
+    first = env.now()
+    assert abs(first - datetime.now().replace(microsecond=0)) < timedelta(days=1)
+    assert env.now() >= first

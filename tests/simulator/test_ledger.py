@@ -1,0 +1,197 @@
+"""Accounting invariants of the generated ledger: what every reconciliation relies on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from afas_pipeline.simulator import chart
+from afas_pipeline.simulator.environment import Environment, SimulatorConfig
+
+NOW = datetime(2026, 3, 10, 14, 30)
+
+
+@pytest.fixture(scope="module")
+def env() -> Environment:
+    return Environment(SimulatorConfig(journal_lines=3000, now=NOW))
+
+
+@pytest.fixture(scope="module")
+def lines(env: Environment) -> pl.DataFrame:
+    return env.rows("DWH_Financiele_mutaties")
+
+
+def test_size_is_roughly_as_configured(lines: pl.DataFrame) -> None:
+    assert 2400 <= lines.height <= 3600
+
+
+def test_every_entry_balances_and_one_side_is_zero(lines: pl.DataFrame) -> None:
+    per_entry = lines.group_by("UnitId", "EntryNo").agg(
+        pl.col("AmtDebit").sum().alias("d"), pl.col("AmtCredit").sum().alias("c")
+    )
+    assert per_entry.filter(pl.col("d") != pl.col("c")).is_empty()
+    zero = Decimal("0.00")
+    both = lines.filter((pl.col("AmtDebit") != zero) & (pl.col("AmtCredit") != zero))
+    neither = lines.filter((pl.col("AmtDebit") == zero) & (pl.col("AmtCredit") == zero))
+    assert both.is_empty()
+    assert neither.is_empty()
+
+
+def test_keys_unique_and_seq_numbers_contiguous(lines: pl.DataFrame) -> None:
+    assert lines.select("UnitId", "EntryNo", "SeqNo").is_duplicated().sum() == 0
+    seqs = lines.group_by("UnitId", "EntryNo").agg(pl.col("SeqNo").max(), pl.len())
+    assert seqs.filter(pl.col("SeqNo") != pl.col("len")).is_empty()
+    # Entry numbers repeat across administrations.
+    assert lines.filter(pl.col("EntryNo") == 1)["UnitId"].n_unique() == 3
+
+
+def test_year_and_period_follow_the_entry_date(lines: pl.DataFrame) -> None:
+    wrong = lines.filter(
+        (pl.col("Year") != pl.col("EntryDate").dt.year())
+        | (pl.col("Period") != pl.col("EntryDate").dt.month())
+    )
+    assert wrong.is_empty()
+
+
+def test_period_balance_is_the_aggregation_of_lines(env: Environment, lines: pl.DataFrame) -> None:
+    pb = env.rows("Profit_Period_balance")
+    direct = (
+        lines.group_by("UnitId", "Year", "Period", pl.col("AccountNo").alias("AccountNr"))
+        .agg(pl.col("AmtDebit").sum().alias("D"), pl.col("AmtCredit").sum().alias("C"))
+        .join(pb, on=["UnitId", "Year", "Period", "AccountNr"], how="full", coalesce=True)
+    )
+    assert direct.filter(
+        (pl.col("D") != pl.col("Debit")) | (pl.col("C") != pl.col("Credit"))
+    ).is_empty()
+    assert direct.filter(pl.col("Debit").is_null() | pl.col("D").is_null()).is_empty()
+    assert (pb["Balance"] == pb["Debit"] - pb["Credit"]).all()
+    trial = pb.group_by("UnitId", "Year", "Period").agg(pl.col("Balance").sum())
+    assert (trial["Balance"] == Decimal("0.00")).all()
+    assert pb["AccountDesc"].null_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("connector", "party", "collect", "sign"),
+    [
+        ("Profit_Debtor_Invoices", "DebtorId", "1300", 1),
+        ("Profit_Creditor_Invoices", "CreditorId", "1600", -1),
+    ],
+)
+def test_open_items_match_the_lines(
+    env: Environment, lines: pl.DataFrame, connector: str, party: str, collect: str, sign: int
+) -> None:
+    items = env.rows(connector)
+    direct = (
+        lines.filter(pl.col(party).is_not_null())
+        .group_by("UnitId", party, pl.col("InvoiceId").alias("InvoiceNr"))
+        .agg(((pl.col("AmtDebit") - pl.col("AmtCredit")).sum() * sign).alias("B"))
+        .filter(pl.col("B") != Decimal("0"))
+    )
+    joined = direct.join(items, on=["UnitId", party, "InvoiceNr"], how="full", coalesce=True)
+    assert joined.height == items.height == direct.height
+    assert (joined["B"] == joined["Balance"]).all()
+    assert set(lines.filter(pl.col(party).is_not_null())["AccountNo"]) == {collect}
+    collect_total = lines.filter(pl.col("AccountNo") == collect).select(
+        (pl.col("AmtDebit") - pl.col("AmtCredit")).sum() * sign
+    )
+    assert collect_total.item() == items["Balance"].sum()
+
+
+def test_vat_is_exact_except_where_planted(env: Environment, lines: pl.DataFrame) -> None:
+    rates = {v.code: v.rate_bp for v in chart.VAT_TABLE}
+    planted = {(p.unit_id, p.entry_no, p.seq_no) for p in env.planted.vat_mismatches}
+    wrong = set()
+    for row in lines.filter(pl.col("VatAmt").is_not_null()).iter_rows(named=True):
+        net = int((row["AmtDebit"] + row["AmtCredit"]) * 100)
+        if chart.vat_amount(net, rates[row["VatCode"]]) != int(row["VatAmt"] * 100):
+            wrong.add((row["UnitId"], row["EntryNo"], row["SeqNo"]))
+    assert wrong == planted
+    # The VAT lines carry exactly the sum of their entry's line VAT per code.
+    vat_lines = lines.filter(pl.col("AccountNo").is_in(list(chart.VAT_ACCOUNTS)))
+    assert vat_lines["VatAmt"].null_count() == vat_lines.height
+    per_code = (
+        lines.filter(pl.col("VatAmt").is_not_null())
+        .group_by("UnitId", "EntryNo", "VatCode")
+        .agg(pl.col("VatAmt").sum())
+        .filter(pl.col("VatAmt") != 0)
+        .join(
+            vat_lines.group_by("UnitId", "EntryNo", "VatCode").agg(
+                (pl.col("AmtDebit") + pl.col("AmtCredit")).sum().alias("V")
+            ),
+            on=["UnitId", "EntryNo", "VatCode"],
+            how="full",
+        )
+    )
+    assert (per_code["VatAmt"] == per_code["V"]).all()
+
+
+def test_suspense_holds_only_planted_receipts(env: Environment, lines: pl.DataFrame) -> None:
+    planted = env.planted.suspense_receipts
+    assert len(planted) >= 2
+    on_suspense = lines.filter(pl.col("AccountNo") == chart.SUSPENSE)
+    assert {(r["UnitId"], r["EntryNo"], r["SeqNo"]) for r in on_suspense.iter_rows(named=True)} == {
+        (p.unit_id, p.entry_no, p.seq_no) for p in planted
+    }
+    items = env.rows("Profit_Debtor_Invoices")
+    for p in planted:
+        item = items.filter(
+            (pl.col("UnitId") == p.unit_id)
+            & (pl.col("DebtorId") == p.debtor_id)
+            & (pl.col("InvoiceNr") == p.invoice_id)
+        )
+        assert item["Balance"].item() == p.amount == item["AmtInvoice"].item()
+        assert p.description.startswith("Onbekende betaling")
+
+
+def test_duplicates_only_where_planted(env: Environment, lines: pl.DataFrame) -> None:
+    planted = env.planted.duplicate_invoices
+    assert len(planted) >= 2
+    invoices = (
+        lines.filter(pl.col("CreditorId").is_not_null() & (pl.col("JournalId") == "10"))
+        .with_columns(
+            pl.col("InvoiceId").str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "").alias("norm")
+        )
+        .select("UnitId", "CreditorId", "VoucherDate", "AmtCredit", "norm", "EntryNo")
+    )
+    same_amount_and_date = invoices.filter(
+        pl.struct("CreditorId", "VoucherDate", "AmtCredit").is_duplicated()
+    )
+    same_number = invoices.filter(pl.struct("CreditorId", "norm").is_duplicated())
+    expected = {p.original_entry_no for p in planted} | {p.duplicate_entry_no for p in planted}
+    assert set(same_amount_and_date["EntryNo"]) == expected
+    assert set(same_number["EntryNo"]) == expected
+    for p in planted:
+        assert p.original_invoice_id != p.duplicate_invoice_id
+        assert p.original_invoice_id.replace("-", "") == p.duplicate_invoice_id.replace("-", "")
+
+
+def test_tiny_open_items_are_the_planted_rounding_differences(env: Environment) -> None:
+    planted = env.planted.rounding_differences
+    assert len(planted) >= 2
+    items = env.rows("Profit_Debtor_Invoices")
+    tiny = items.filter(pl.col("Balance").abs() <= Decimal("0.05"))
+    assert {(r["UnitId"], r["InvoiceNr"]) for r in tiny.iter_rows(named=True)} == {
+        (p.unit_id, p.invoice_id) for p in planted
+    }
+    for p in planted:
+        assert Decimal("0.01") <= p.difference <= Decimal("0.05")
+        assert p.invoice_amount - p.paid_amount == p.difference
+    assert env.rows("Profit_Creditor_Invoices")["Balance"].abs().min() > Decimal("1")
+
+
+def test_planted_problems_sit_in_administrations_one_and_two(env: Environment) -> None:
+    p = env.planted
+    for group in (p.suspense_receipts, p.duplicate_invoices, p.vat_mismatches):
+        assert {x.unit_id for x in group} == {1, 2}
+    assert {x.unit_id for x in p.rounding_differences} == {1, 2}
+
+
+def test_payments_match_invoices_to_the_cent(env: Environment, lines: pl.DataFrame) -> None:
+    bank = lines.filter((pl.col("JournalId") == "50") & pl.col("DebtorId").is_not_null())
+    invoices = lines.filter((pl.col("JournalId") == "20") & pl.col("DebtorId").is_not_null())
+    joined = bank.join(invoices, on=["UnitId", "DebtorId", "InvoiceId"], suffix="_inv")
+    diff = joined.filter(pl.col("AmtCredit") != pl.col("AmtDebit_inv"))
+    assert set(diff["EntryNo"]) == {p.entry_no for p in env.planted.rounding_differences}
