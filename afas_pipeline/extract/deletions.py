@@ -1,0 +1,218 @@
+"""Finding records that AFAS deleted, and keeping their last version visible, flagged.
+
+AFAS deletes leave no trace on the record. Journal lines: AFAS reports every booking date on
+which lines were added, changed or deleted (`Profit_Fin_ChangedEntrydate`); re-reading the keys
+of those dates and comparing them with the warehouse shows which lines are gone. Master data: a
+full read of the keys. A record is only called deleted if the warehouse loaded it before the
+check began, so a record created while the check runs is never mistaken for a deleted one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from afas_pipeline.afas import AfasClient, F, PageQuery
+from afas_pipeline.extract.days import DayRange
+from afas_pipeline.extract.loader import (
+    LoadReport,
+    QueryScope,
+    admin_tuple,
+    finish_report,
+    iter_frames,
+)
+from afas_pipeline.extract.specs import ExtractSpec
+from afas_pipeline.extract.storage import (
+    DELETED,
+    DELETED_RUN_ID_COLUMN,
+    DELETED_SEEN_AT_COLUMN,
+    DISPLACED,
+    LOADED_AT_COLUMN,
+    RawStore,
+    write_atomically,
+)
+
+ENTRY_DATE = "EntryDate"
+# Consecutive changed dates closer than this are read in one range query.
+MAX_GAP_DAYS = 3
+MAX_RANGE_DAYS = 31
+
+
+@dataclass
+class DeletionReport(LoadReport):
+    """A load report plus what the check compared and found."""
+
+    checked_keys: int = 0
+    deleted: int = 0
+    checked_dates: int = 0
+
+
+def live_versions(store: RawStore, spec: ExtractSpec) -> pl.DataFrame:
+    """The newest loaded version of every key that is not known to be deleted.
+
+    Displaced rows count as versions too, so a key whose day was re-read stays known. A
+    deletion counts only if it was seen after that version was loaded.
+    """
+    files = store.day_files(spec.name) + store.history_files(spec.name, DISPLACED)
+    if not files:
+        return pl.DataFrame()
+    key = list(spec.key)
+    versions = pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")
+    newest = versions.sort([spec.modification_field, LOADED_AT_COLUMN]).unique(
+        subset=key, keep="last", maintain_order=True
+    )
+    deleted_files = store.history_files(spec.name, DELETED)
+    if deleted_files:
+        seen = pl.scan_parquet(deleted_files).select(*key, DELETED_SEEN_AT_COLUMN)
+        gone = (
+            seen.join(newest.select(*key, LOADED_AT_COLUMN), on=key, nulls_equal=True)
+            .filter(pl.col(DELETED_SEEN_AT_COLUMN) >= pl.col(LOADED_AT_COLUMN))
+            .select(key)
+        )
+        newest = newest.join(gone, on=key, how="anti", nulls_equal=True)
+    return newest.collect()
+
+
+def detect_deleted_journal_lines(
+    client: AfasClient,
+    store: RawStore,
+    spec: ExtractSpec,
+    changed_dates: pl.DataFrame,
+    *,
+    administrations: Sequence[int] | None,
+    run_id: str,
+) -> DeletionReport:
+    """Flag loaded journal lines whose booking date AFAS reports as changed and that are gone.
+
+    `changed_dates` is the current `Profit_Fin_ChangedEntrydate` (EntryDate, Modified). Dates
+    whose Modified is not newer than at the last check are skipped.
+    """
+    report = DeletionReport(
+        spec.name, "deletion check", administrations=admin_tuple(administrations)
+    )
+    started_at, started, before = datetime.now(UTC), time.monotonic(), client.stats.snapshot()
+    state_path = store.data_dir / "state" / f"{spec.name}-checked-entry-dates.parquet"
+    try:
+        live = live_versions(store, spec)
+        dates = _dates_to_check(changed_dates, state_path, live)
+        report.checked_dates = len(dates)
+        if dates:
+            candidates = live.filter(
+                pl.col(ENTRY_DATE).is_in(dates) & (pl.col(LOADED_AT_COLUMN) < started_at)
+            )
+            queries = _entry_date_queries(spec, dates, administrations)
+            report.deleted = _flag_missing(
+                client, store, spec, candidates, queries, report, run_id, started_at
+            )
+        write_atomically(changed_dates.select(ENTRY_DATE, "Modified"), state_path)
+    finally:
+        finish_report(report, client, before, started)
+    return report
+
+
+def detect_deleted_by_key_scan(
+    client: AfasClient, store: RawStore, spec: ExtractSpec, *, run_id: str
+) -> DeletionReport:
+    """Flag loaded records whose key a full read of the connector no longer returns."""
+    report = DeletionReport(spec.name, "deletion check")
+    started_at, started, before = datetime.now(UTC), time.monotonic(), client.stats.snapshot()
+    try:
+        live = live_versions(store, spec)
+        if live.height:
+            candidates = live.filter(pl.col(LOADED_AT_COLUMN) < started_at)
+            query = PageQuery(
+                connector_id=spec.connector_id,
+                filter=None,
+                order_by=spec.key,
+                tag=QueryScope(None, None),
+            )
+            report.deleted = _flag_missing(
+                client, store, spec, candidates, [query], report, run_id, started_at
+            )
+    finally:
+        finish_report(report, client, before, started)
+    return report
+
+
+def _flag_missing(
+    client: AfasClient,
+    store: RawStore,
+    spec: ExtractSpec,
+    candidates: pl.DataFrame,
+    queries: list[PageQuery],
+    report: DeletionReport,
+    run_id: str,
+    seen_at: datetime,
+) -> int:
+    key = list(spec.key)
+    present = _afas_keys(client, queries, spec, report)
+    report.checked_keys = candidates.height
+    gone = candidates.join(present, on=key, how="anti", nulls_equal=True)
+    if gone.height:
+        flagged = gone.with_columns(
+            pl.lit(seen_at, dtype=pl.Datetime("us", "UTC")).alias(DELETED_SEEN_AT_COLUMN),
+            pl.lit(run_id, dtype=pl.String).alias(DELETED_RUN_ID_COLUMN),
+        )
+        store.append_history(spec.name, DELETED, flagged, f"deleted-{run_id}")
+    return gone.height
+
+
+def _afas_keys(
+    client: AfasClient, queries: list[PageQuery], spec: ExtractSpec, report: LoadReport
+) -> pl.DataFrame:
+    """The keys AFAS returns for `queries`; only key columns are kept, so memory stays small."""
+    parts = []
+    for _, frame in iter_frames(client, queries, spec):
+        report.observe(frame, None)
+        parts.append(frame.select(spec.key))
+    if not parts:
+        return pl.DataFrame(schema={k: pl.Int64 for k in spec.key})
+    return pl.concat(parts).unique()
+
+
+def _dates_to_check(changed: pl.DataFrame, state_path: Path, live: pl.DataFrame) -> list[date]:
+    if not live.height or not changed.height:
+        return []
+    fresh = changed.select(ENTRY_DATE, "Modified")
+    if state_path.exists():
+        checked = pl.read_parquet(state_path).rename({"Modified": "_checked"})
+        fresh = fresh.join(checked, on=ENTRY_DATE, how="left").filter(
+            pl.col("_checked").is_null() | (pl.col("Modified") > pl.col("_checked"))
+        )
+    loaded_dates = live.select(pl.col(ENTRY_DATE).unique())
+    return sorted(fresh.join(loaded_dates, on=ENTRY_DATE, how="semi")[ENTRY_DATE].to_list())
+
+
+def _entry_date_queries(
+    spec: ExtractSpec, dates: list[date], administrations: Sequence[int] | None
+) -> list[PageQuery]:
+    queries = []
+    for days in _date_ranges(dates):
+        in_range = (F(ENTRY_DATE) >= days.start) & (F(ENTRY_DATE) < days.end)
+        for admin in administrations or [None]:
+            flt = in_range if admin is None else in_range & (F("UnitId") == admin)
+            queries.append(
+                PageQuery(
+                    connector_id=spec.connector_id,
+                    filter=flt,
+                    order_by=spec.key,
+                    tag=QueryScope(days, admin),
+                )
+            )
+    return queries
+
+
+def _date_ranges(dates: list[date]) -> Iterator[DayRange]:
+    """Group sorted dates into few ranges: one query per range instead of one per date."""
+    start = prev = dates[0]
+    for day in dates[1:]:
+        if (day - prev).days > MAX_GAP_DAYS or (day - start).days >= MAX_RANGE_DAYS:
+            yield DayRange.inclusive(start, prev)
+            start = day
+        prev = day
+    yield DayRange(start, prev + timedelta(days=1))

@@ -1,0 +1,87 @@
+"""What the pipeline extracts: the connector contract plus how each connector is loaded.
+
+A new connector is one entry here; the Dagster assets are built from this list by one factory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from afas_pipeline.afas.contract import CONNECTORS, ConnectorSpec
+
+# How records that AFAS deleted are found: journal lines through the booking dates AFAS reports
+# as changed, master data by a full read of the keys.
+DeletionStrategy = Literal["changed_entry_dates", "full_key_scan"]
+
+
+@dataclass(frozen=True)
+class ExtractSpec:
+    """One connector to extract, under the id it has in this AFAS environment."""
+
+    contract: ConnectorSpec
+    connector_id: str
+    deletion: DeletionStrategy | None = None
+
+    @property
+    def name(self) -> str:
+        """The contract's name: stable asset keys and file names, whatever the custom id is."""
+        return self.contract.id
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return self.contract.key
+
+    @property
+    def partitioned(self) -> bool:
+        return self.contract.partitioned
+
+    @property
+    def modification_field(self) -> str:
+        if self.contract.modification_field is None:
+            raise ValueError(f"{self.name} is not change-tracked")
+        return self.contract.modification_field
+
+
+def _spec(contract_id: str, deletion: DeletionStrategy | None = None) -> ExtractSpec:
+    return ExtractSpec(CONNECTORS[contract_id], contract_id, deletion)
+
+
+EXTRACT_SPECS: tuple[ExtractSpec, ...] = (
+    _spec("DWH_Financiele_mutaties", "changed_entry_dates"),
+    _spec("DWH_Debiteuren", "full_key_scan"),
+    _spec("DWH_Crediteuren", "full_key_scan"),
+    _spec("Profit_Administrations"),
+    _spec("Profit_Accounts"),
+    _spec("Profit_Journals"),
+    _spec("Profit_VAT_code"),
+    _spec("Profit_periods_per_administration"),
+    _spec("Profit_Period_balance"),
+    _spec("Profit_Debtor_Invoices"),
+    _spec("Profit_Creditor_Invoices"),
+    _spec("Profit_Fin_ChangedEntrydate"),
+)
+
+CHANGED_ENTRY_DATES = "Profit_Fin_ChangedEntrydate"
+
+
+def extract_specs(connector_ids: dict[str, str] | None = None) -> tuple[ExtractSpec, ...]:
+    """The specs, with custom connector ids where this environment names them differently.
+
+    `connector_ids` maps a contract name (e.g. `DWH_Financiele_mutaties`) to the id an AFAS
+    administrator gave the custom GetConnector.
+    """
+    overrides = connector_ids or {}
+    unknown = set(overrides) - {s.name for s in EXTRACT_SPECS}
+    if unknown:
+        raise ValueError(f"unknown connectors in the id mapping: {sorted(unknown)}")
+    return tuple(
+        replace(s, connector_id=overrides.get(s.name, s.connector_id)) for s in EXTRACT_SPECS
+    )
+
+
+def spec_by_name(name: str, specs: tuple[ExtractSpec, ...] = EXTRACT_SPECS) -> ExtractSpec:
+    for spec in specs:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"no extract spec named {name!r}")

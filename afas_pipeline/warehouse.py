@@ -1,0 +1,78 @@
+"""The warehouse DuckDB file that dbt builds, and the analysts' copy of its marts.
+
+DuckDB allows one writer per file and an open reader blocks a writer. So dbt alone writes
+`warehouse.duckdb`, one build at a time (a file lock, whatever runs it: a schedule, a backfill,
+the headless command), and analysts read `marts.duckdb`: a copy of the `marts` schema written
+under a temporary name and renamed into place. A query open on the old copy goes on undisturbed,
+and nobody ever sees half a build.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+WAREHOUSE_FILE = "warehouse.duckdb"
+MARTS_FILE = "marts.duckdb"
+MARTS_SCHEMA = "marts"
+
+
+@contextmanager
+def warehouse_lock(data_dir: Path) -> Iterator[None]:
+    """Hold the warehouse for one build (or publish); others wait instead of failing."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "warehouse.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def publish_marts(data_dir: Path, *, schemas: tuple[str, ...] = (MARTS_SCHEMA,)) -> dict[str, int]:
+    """Copy the mart tables to a new `marts.duckdb` and swap it in atomically.
+
+    Call while holding `warehouse_lock`. Returns the row count of every published table.
+    """
+    warehouse = data_dir / WAREHOUSE_FILE
+    target = data_dir / MARTS_FILE
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    counts: dict[str, int] = {}
+    try:
+        with duckdb.connect(str(temporary)) as con:
+            con.execute(f"attach '{_sql(warehouse)}' as warehouse (read_only)")
+            for schema in schemas:
+                counts.update(_copy_schema(con, schema))
+            con.execute("detach warehouse")
+            con.execute("checkpoint")
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return counts
+
+
+def _copy_schema(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
+    tables = con.execute(
+        "select table_name from duckdb_tables() where database_name = 'warehouse' "
+        "and schema_name = ? order by table_name",
+        [schema],
+    ).fetchall()
+    con.execute(f'create schema if not exists "{schema}"')
+    counts = {}
+    for (table,) in tables:
+        con.execute(
+            f'create table "{schema}"."{table}" as select * from warehouse."{schema}"."{table}"'
+        )
+        row = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
+        counts[f"{schema}.{table}"] = int(row[0]) if row else 0
+    return counts
+
+
+def _sql(path: Path) -> str:
+    return str(path).replace("'", "''")
