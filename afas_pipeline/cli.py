@@ -1,0 +1,139 @@
+"""`afas-pipeline`: the product's command line.
+
+simulator   run the embedded AFAS simulator
+run         run the pipeline headless for a range of days (cron, CI)
+demo        the whole pipeline against the simulator, then the Dagster UI
+connectors  list what the token may use (metainfo)
+read        show the first rows of a GetConnector
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+from afas_pipeline.extract.days import amsterdam_today, parse_day
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    return int(args.handler(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from afas_pipeline.simulator.__main__ import build_arg_parser
+
+    parser = argparse.ArgumentParser(prog="afas-pipeline", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    simulator = commands.add_parser("simulator", help="run the embedded AFAS simulator")
+    build_arg_parser(simulator)
+    simulator.set_defaults(handler=_simulator)
+
+    run = commands.add_parser("run", help="run every asset for a range of days, without the UI")
+    run.add_argument("--start", type=_day, required=True, help="first day, YYYY-MM-DD")
+    run.add_argument("--end", type=_day, required=True, help="last day (inclusive), YYYY-MM-DD")
+    run.set_defaults(handler=_run)
+
+    demo = commands.add_parser("demo", help="the pipeline against the simulator, then the UI")
+    demo.add_argument("--port", type=int, default=3000, help="port of the Dagster UI")
+    demo.add_argument("--scale", default="small", help="simulator size (small, medium, large)")
+    demo.add_argument("--no-ui", action="store_true", help="stop after the headless run")
+    demo.set_defaults(handler=_demo)
+
+    prepare = commands.add_parser("prepare", help="parse the dbt project (part of the set-up)")
+    prepare.set_defaults(handler=_prepare)
+
+    connectors = commands.add_parser("connectors", help="list the connectors the token may use")
+    connectors.set_defaults(handler=_connectors)
+
+    read = commands.add_parser("read", help="show the first rows of a GetConnector")
+    read.add_argument("connector")
+    read.add_argument("--limit", type=int, default=10)
+    read.set_defaults(handler=_read)
+    return parser
+
+
+def _day(text: str) -> date:
+    try:
+        return parse_day(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _simulator(args: argparse.Namespace) -> int:
+    from afas_pipeline.simulator.__main__ import run_from_args
+
+    return run_from_args(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from afas_pipeline.runner import failures, outcomes, run_range
+
+    result = run_range(args.start, args.end)
+    for outcome in outcomes(result):
+        figures = ", ".join(f"{k}={v}" for k, v in outcome.metadata.items())
+        print(f"{outcome.asset}: {figures}")
+    problems = failures(result)
+    for problem in problems:
+        print(f"FAILED {problem}", file=sys.stderr)
+    status = "succeeded" if result.success else "FAILED"
+    print(f"run {result.run_id} {status}: {args.start}..{args.end}")
+    return 0 if result.success else 1
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from afas_pipeline.demo import run_demo
+
+    return run_demo(port=args.port, scale=args.scale, ui=not args.no_ui)
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    """Write dbt's manifest, which Dagster reads to build the asset graph."""
+    import subprocess
+
+    from afas_pipeline.defs.dbt import DBT_PROJECT_DIR
+
+    command = ["dbt", "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR)]
+    command += ["--profiles-dir", str(DBT_PROJECT_DIR)]
+    return subprocess.run(command, check=False).returncode
+
+
+def _connectors(args: argparse.Namespace) -> int:
+    from afas_pipeline.afas import AfasClient, AfasSettings
+
+    with AfasClient(AfasSettings.from_env()) as client:
+        listing = client.list_connectors()
+    for connector in listing.get_connectors:
+        print(f"get     {connector.id:40} {connector.description}")
+    for connector in listing.update_connectors:
+        print(f"update  {connector.id:40} {connector.description}")
+    return 0
+
+
+def _read(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from afas_pipeline.afas import AfasClient, AfasSettings
+
+    with AfasClient(AfasSettings.from_env()) as client:
+        pages = client.iter_pages(args.connector, page_size=args.limit, order_by=None)
+        frame = next(pages).frame
+    with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=30):
+        print(frame.head(args.limit))
+    return 0
+
+
+def today() -> date:
+    return amsterdam_today()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os._exit(main())

@@ -1,0 +1,75 @@
+"""Dagster resources: thin, configurable wrappers around the plain AFAS client and the raw store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from afas_pipeline.afas import AfasClient, AfasSettings
+from afas_pipeline.extract.storage import RawStore
+
+DEFAULT_DATA_DIR = "data"
+
+
+class AfasResource(dg.ConfigurableResource):
+    """The AFAS environment to read from and write to. The token is a secret: pass an EnvVar."""
+
+    token: str = Field(description="App Connector token (XML or its 64-hex data part).")
+    base_url: str | None = Field(
+        default=None, description="Explicit base URL; overrides the environment (the simulator)."
+    )
+    environment: str | None = Field(
+        default=None, description="Environment number (12345) or name (O12345AA)."
+    )
+    environment_type: str | None = Field(
+        default=None, description="production, test or accept; defaults from the name."
+    )
+    max_concurrency: int = Field(
+        default=4, description="Parallel requests to AFAS (AFAS advises at most 5; never above 8)."
+    )
+    administrations: str | None = Field(
+        default=None,
+        description="Comma-separated administration ids (UnId) to load; empty means all.",
+    )
+
+    def settings(self) -> AfasSettings:
+        return AfasSettings.create(
+            token=self.token,
+            environment=self.environment,
+            environment_type=self.environment_type,
+            base_url=self.base_url,
+        )
+
+    @contextmanager
+    def client(self) -> Iterator[AfasClient]:
+        with AfasClient(self.settings(), max_concurrency=self.max_concurrency) as client:
+            yield client
+
+    def configured_administrations(self) -> list[int] | None:
+        """The administrations to load, or None for all of them."""
+        text = (self.administrations or "").strip()
+        if not text:
+            return None
+        try:
+            return sorted({int(part) for part in text.split(",") if part.strip()})
+        except ValueError as exc:
+            raise ValueError(
+                f"AFAS_ADMINISTRATIONS must be comma-separated numbers, got {text!r}"
+            ) from exc
+
+
+class StorageResource(dg.ConfigurableResource):
+    """Where all files live: the raw layer, the warehouse and the analysts' marts."""
+
+    data_dir: str = Field(default=DEFAULT_DATA_DIR, description="AFAS_PIPELINE_DATA_DIR")
+
+    @property
+    def path(self) -> Path:
+        return Path(self.data_dir).resolve()
+
+    def raw_store(self) -> RawStore:
+        return RawStore(self.path)

@@ -1,0 +1,85 @@
+"""The embedded default: the whole pipeline against the bundled simulator, then the Dagster UI."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from afas_pipeline.extract.days import amsterdam_today, parse_day
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# One extract op at a time across all runs keeps AFAS's fair-use limit (each op already runs up
+# to 4 requests in parallel); one dbt build at a time because DuckDB has one writer per file.
+DAGSTER_YAML = """\
+concurrency:
+  pools:
+    default_limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+def prepare_dagster_home(data_dir: Path) -> Path:
+    """A DAGSTER_HOME under the data directory, with the pool limits the pipeline relies on."""
+    home = data_dir / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    return home
+
+
+def run_demo(*, port: int, scale: str, ui: bool) -> int:
+    from afas_pipeline.runner import failures, outcomes, run_range
+    from afas_pipeline.simulator.process import SimulatorProcess
+
+    data_dir = Path(os.environ.get("AFAS_PIPELINE_DATA_DIR", "data")).resolve()
+    os.environ["AFAS_PIPELINE_DATA_DIR"] = str(data_dir)
+    os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(data_dir))
+    print(f"Starting the AFAS simulator ({scale}) ...", flush=True)
+    with SimulatorProcess(args=["--scale", scale, "--live-clock"]) as simulator:
+        os.environ["AFAS_BASE_URL"] = simulator.base_url
+        os.environ["AFAS_TOKEN"] = simulator.token_data
+        print(f"Simulator at {simulator.base_url}", flush=True)
+        start = parse_day(os.environ.get("AFAS_PIPELINE_START_DATE", "2025-01-01"))
+        end = amsterdam_today()
+        print(f"Loading {start}..{end} into {data_dir} ...", flush=True)
+        result = run_range(start, end)
+        for outcome in outcomes(result):
+            rows = outcome.metadata.get("rows", "")
+            print(f"  {outcome.asset:45} rows={rows}")
+        if not result.success:
+            for problem in failures(result):
+                print(f"FAILED {problem}", file=sys.stderr)
+            return 1
+        if not ui:
+            return 0
+        return _dagster_dev(port)
+
+
+def _dagster_dev(port: int) -> int:
+    """`dagster dev` in the foreground until Ctrl-C; the simulator stays up meanwhile."""
+    command = [
+        sys.executable, "-m", "dagster", "dev",
+        "-w", str(PROJECT_DIR / "workspace.yaml"), "-p", str(port), "-h", "127.0.0.1",
+    ]  # fmt: skip
+    print(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C stops it and the simulator)")
+    process = subprocess.Popen(command, cwd=PROJECT_DIR, preexec_fn=_default_signals)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)
+        try:
+            return process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return 130
+
+
+def _default_signals() -> None:
+    # A process started here may inherit SIGINT/SIGTERM as ignored; dagster dev needs them.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
