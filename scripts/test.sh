@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Sets up (if needed) and runs the test suite. CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+ruff check .
+ruff format --check .
+exec pytest "$@"
