@@ -99,7 +99,7 @@ def _prepare(args: argparse.Namespace) -> int:
     """Write dbt's manifest, which Dagster reads to build the asset graph."""
     import subprocess
 
-    from afas_pipeline.defs.dbt import DBT_PROJECT_DIR
+    from afas_pipeline.warehouse import DBT_PROJECT_DIR
 
     command = ["dbt", "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR)]
     command += ["--profiles-dir", str(DBT_PROJECT_DIR)]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 WAREHOUSE_FILE = "warehouse.duckdb"
 MARTS_FILE = "marts.duckdb"
 MARTS_SCHEMA = "marts"

@@ -3,7 +3,6 @@ publication to the analysts' database."""
 
 import os
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -18,9 +17,8 @@ from dagster_dbt import (
 
 from afas_pipeline.defs.extract import KEY_PREFIX
 from afas_pipeline.defs.resources import StorageResource
-from afas_pipeline.warehouse import publish_marts, warehouse_lock
+from afas_pipeline.warehouse import DBT_PROJECT_DIR, publish_marts, warehouse_lock
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 MARTS_DATABASE_KEY = dg.AssetKey(["analysts", "marts_database"])
 # The raw source sets of _afas__sources.yml: all but the deletions belong to the connector asset.

@@ -1,0 +1,121 @@
+"""Shared fixtures: a simulated AFAS environment on a real loopback socket, and pipeline runs
+against it into a temporary data directory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from afas_pipeline.simulator.environment import Environment, SimulatorConfig
+from afas_pipeline.simulator.server import ServerThread
+
+# A fixed "now" keeps every test deterministic; the history reaches back ~15 months from it.
+NOW = datetime(2026, 11, 20, 14, 30)
+HISTORY_START = date(2025, 1, 1)
+TEST_LINES = 6_000
+
+
+@dataclass
+class Simulator:
+    """A running simulator: its environment (the ground truth) and how to reach it."""
+
+    environment: Environment
+    base_url: str
+
+    @property
+    def token(self) -> str:
+        return self.environment.config.token_data
+
+
+@dataclass
+class Pipeline:
+    """The pipeline's settings for one test: where it reads from and where its files go."""
+
+    simulator: Simulator
+    data_dir: Path
+    instance: dg.DagsterInstance
+
+    def run(
+        self, start: date, end: date, *, job: str = "afas_daily_job"
+    ) -> dg.ExecuteInProcessResult:
+        from afas_pipeline.runner import run_range
+
+        return run_range(start, end, instance=self.instance, job_name=job)
+
+    def run_ok(
+        self, start: date, end: date, *, job: str = "afas_daily_job"
+    ) -> dg.ExecuteInProcessResult:
+        from afas_pipeline.runner import failures
+
+        result = self.run(start, end, job=job)
+        assert result.success, failures(result)
+        return result
+
+
+def make_environment(**overrides: object) -> Environment:
+    config = {"journal_lines": TEST_LINES, "now": NOW, **overrides}
+    return Environment(SimulatorConfig(**config))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def start_simulator() -> Iterator[Callable[..., Simulator]]:
+    """Start simulators (stopped after the test); keyword arguments go to SimulatorConfig."""
+    servers: list[ServerThread] = []
+
+    def start(environment: Environment | None = None, **overrides: object) -> Simulator:
+        environment = environment or make_environment(**overrides)
+        server = ServerThread(environment)
+        server.start()
+        servers.append(server)
+        return Simulator(environment, server.base_url)
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def _pipeline_env(simulator: Simulator, data_dir: Path) -> dict[str, str]:
+    return {
+        "AFAS_BASE_URL": simulator.base_url,
+        "AFAS_TOKEN": simulator.token,
+        "AFAS_PIPELINE_DATA_DIR": str(data_dir),
+        "AFAS_ENVIRONMENT": "",
+        "AFAS_ENVIRONMENT_TYPE": "",
+        "AFAS_ADMINISTRATIONS": "",
+    }
+
+
+@pytest.fixture
+def pipeline(
+    start_simulator: Callable[..., Simulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Pipeline:
+    """A fresh simulator and an empty data directory, with the AFAS_* settings pointing at it."""
+    simulator = start_simulator()
+    for name, value in _pipeline_env(simulator, tmp_path / "data").items():
+        monkeypatch.setenv(name, value)
+    return Pipeline(simulator, tmp_path / "data", dg.DagsterInstance.ephemeral())
+
+
+@pytest.fixture(scope="session")
+def loaded_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """One simulator whose whole history was loaded and built once, shared by read-only tests.
+
+    Tests using it must not change the environment or the data directory.
+    """
+    environment = make_environment(seed=7)
+    server = ServerThread(environment)
+    server.start()
+    simulator = Simulator(environment, server.base_url)
+    data_dir = tmp_path_factory.mktemp("loaded") / "data"
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in _pipeline_env(simulator, data_dir).items():
+            patch.setenv(name, value)
+        pipeline = Pipeline(simulator, data_dir, dg.DagsterInstance.ephemeral())
+        pipeline.run_ok(HISTORY_START, NOW.date())
+        yield pipeline
+    server.stop()
