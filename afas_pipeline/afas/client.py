@@ -40,7 +40,15 @@ from afas_pipeline.afas.errors import (
     AfasTransientError,
     AfasValidationError,
 )
-from afas_pipeline.afas.filters import Condition, Filter, format_value, validate_field_id
+from afas_pipeline.afas.filters import (
+    Condition,
+    F,
+    Filter,
+    all_of,
+    any_of,
+    format_value,
+    validate_field_id,
+)
 from afas_pipeline.afas.frames import rows_to_frame
 from afas_pipeline.afas.metainfo import ConnectorList, GetConnectorMeta, UpdateConnectorMeta
 from afas_pipeline.afas.retry import RetryPolicy
@@ -81,6 +89,7 @@ class PageQuery:
     order_by: Sequence[str] | None = None
     page_size: int | None = None
     tag: object = None
+    keyset: bool = False
 
 
 @dataclass(frozen=True)
@@ -225,24 +234,43 @@ class AfasClient:
         filter: FilterLike | None = None,
         order_by: Sequence[str] | None = None,
         page_size: int | None = None,
+        keyset: bool = False,
     ) -> Iterator[Page]:
-        """Read a GetConnector page by page, ordered by its key so skip/take paging is stable.
+        """Read a GetConnector page by page, ordered by its key so paging is stable.
 
-        A generator: it fetches the next page only when asked, so memory holds one page.
+        A generator: it fetches the next page only when asked, so memory holds one page. With
+        `keyset`, every page asks for the rows after the last key seen (always `skip=0`), which
+        stays correct when AFAS deletes or edits records during the read (skip/take would then
+        shift rows across pages) and avoids large skips, which AFAS answers slowly.
         """
         meta = self.describe_get_connector(connector_id)
         order = self._order_by(connector_id, meta, order_by)
         take = self._take(connector_id, meta, page_size)
-        params: dict[str, str] = {"orderbyfieldids": ",".join(order)}
-        if filter is not None:
-            params.update(Filter.of(filter).to_query_params())
-        skip = 0
+        if keyset and any(field.startswith("-") for field in order):
+            raise AfasConfigError("keyset paging needs an ascending order_by (its key fields)")
+        skip, after = 0, None
         while True:
+            params = self._page_params(order, filter, after)
             page = self._fetch_page(connector_id, meta, skip, take, params)
             yield page
             if page.row_count < take:
                 return
-            skip += take
+            if keyset:
+                after = page.frame.select(order).row(-1, named=True)
+            else:
+                skip += take
+
+    @staticmethod
+    def _page_params(
+        order: tuple[str, ...], filter: FilterLike | None, after: Mapping[str, Any] | None
+    ) -> dict[str, str]:
+        params: dict[str, str] = {"orderbyfieldids": ",".join(order)}
+        if after is not None:
+            rest = _after_key(order, after)
+            filter = rest if filter is None else filter & rest
+        if filter is not None:
+            params.update(Filter.of(filter).to_query_params())
+        return params
 
     def iter_pages_many(self, queries: Iterable[PageQuery]) -> Iterator[tuple[PageQuery, Page]]:
         """Run several paged reads in parallel threads, yielding pages as they arrive.
@@ -724,10 +752,15 @@ class _ParallelPages:
             filter=query.filter,
             order_by=query.order_by,
             page_size=query.page_size,
+            keyset=query.keyset,
         )
-        for page in pages:
-            if not self._put((query, page)):
-                return
+        try:
+            for page in pages:
+                if not self._put((query, page)):
+                    return
+        except AfasError as error:
+            error.query_tag = query.tag  # which of the caller's queries failed
+            raise
 
     def _put(self, item: tuple[PageQuery, Page]) -> bool:
         """Queue a page, waiting for room; False once the run is stopped."""
@@ -738,3 +771,12 @@ class _ParallelPages:
             except queue.Full:
                 continue
         return False
+
+
+def _after_key(order: tuple[str, ...], last: Mapping[str, Any]) -> Filter:
+    """Rows whose key sorts after `last`: (k1 > a) or (k1 = a and k2 > b) or ..."""
+    groups = []
+    for i, name in enumerate(order):
+        equal = [F(order[j]) == last[order[j]] for j in range(i)]
+        groups.append(all_of(*equal, F(name) > last[name]))
+    return any_of(*groups)

@@ -40,6 +40,8 @@ class AfasError(Exception):
         self.profit_log_reference = profit_log_reference
         # Set by the retry loop when it gives up, so the message tells how hard we tried.
         self.attempts = 1
+        # Set by `iter_pages_many`: the tag of the caller's query that failed.
+        self.query_tag: object = None
 
     def context(self) -> str:
         """The 'where' part of the message: request, connector, status, log reference."""
