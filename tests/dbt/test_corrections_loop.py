@@ -1,0 +1,109 @@
+"""Closing the loop: proposed corrections posted to AFAS come back with the next extraction,
+and their findings are resolved, never proposed again, and nothing new is flagged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from tests.conftest import HISTORY_START, NOW, Pipeline, Simulator
+from tests.dbt.support import fi_entry_payloads, marts_connection, records, rows
+
+FINDINGS = ("rec_suspense_items", "rec_vat_mismatches", "rec_rounding_differences")
+
+
+@pytest.fixture
+def small_pipeline(
+    start_simulator: Callable[..., Simulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Pipeline]:
+    """As conftest's `pipeline`, on a smaller ledger (it still has every kind of problem)."""
+    simulator = start_simulator(journal_lines=1_500)
+    data_dir = tmp_path / "data"
+    settings = {
+        "AFAS_BASE_URL": simulator.base_url,
+        "AFAS_TOKEN": simulator.token,
+        "AFAS_PIPELINE_DATA_DIR": str(data_dir),
+        "AFAS_ENVIRONMENT": "",
+        "AFAS_ENVIRONMENT_TYPE": "",
+        "AFAS_ADMINISTRATIONS": "",
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    # Disposed explicitly: an ephemeral instance left to the garbage collector cleans up its
+    # temporary directory with a ResourceWarning, which the test settings turn into an error.
+    with dg.DagsterInstance.ephemeral() as instance:
+        yield Pipeline(simulator, data_dir, instance)
+
+
+def test_posted_corrections_resolve_their_findings(small_pipeline: Pipeline) -> None:
+    pipeline = small_pipeline
+    environment = pipeline.simulator.environment
+    pipeline.run_ok(HISTORY_START, NOW.date())
+    with marts_connection(pipeline.data_dir) as con:
+        proposed = records(con, "select * from corrections_proposed")
+        duplicates = set(rows(con, "select * from rec_duplicate_invoices"))
+        open_before = {t: rows(con, f"select count(*) from {t}")[0][0] for t in FINDINGS}
+    assert {r["correction_type"] for r in proposed} == {
+        "suspense_clearing",
+        "vat_correction",
+        "rounding_write_off",
+    }
+    planted = environment.planted
+    assert planted.suspense_receipts
+    assert planted.rounding_differences
+
+    # What the write-back does: one FiEntries POST per correction, BpNr = correction_id.
+    posted = {}
+    for payload in fi_entry_payloads(proposed):
+        lines = payload["FiEntryPar"]["Element"]["Objects"][0]["FiEntries"]["Element"]
+        result = environment.post_fi_entry(payload)
+        posted[lines[0]["Fields"]["BpNr"]] = int(result["EnNo"])
+    # AFAS's own view: the parked receipts and the rounding differences are settled now.
+    assert environment.planted.suspense_receipts == ()
+    assert environment.planted.rounding_differences == ()
+
+    # The posts are stamped with the simulator's (frozen) now: today's partition brings them in.
+    pipeline.run_ok(NOW.date(), NOW.date())
+
+    with marts_connection(pipeline.data_dir) as con:
+        assert rows(con, "select count(*) from corrections_proposed") == [(0,)]
+        resolved = {}
+        for table in FINDINGS:
+            findings = rows(con, f"select correction_id, correction_entry_no, status from {table}")
+            assert len(findings) == open_before[table], table
+            assert {status for _, _, status in findings} == {"resolved"}, table
+            resolved.update({cid: entry_no for cid, entry_no, _ in findings})
+        assert resolved == posted
+        # The cleared and written-off items are settled in the warehouse as in AFAS.
+        for p in planted.suspense_receipts:
+            assert rows(
+                con,
+                "select count(*) from fct_ar_open_items where administration_id = ? "
+                "and debtor_id = ? and invoice_id = ?",
+                p.unit_id,
+                p.debtor_id,
+                p.invoice_id,
+            ) == [(0,)]
+        for p in planted.rounding_differences:
+            assert rows(
+                con,
+                "select count(*) from fct_ar_open_items where administration_id = ? "
+                "and debtor_id = ? and invoice_id = ?",
+                p.unit_id,
+                p.debtor_id,
+                p.invoice_id,
+            ) == [(0,)]
+        # Nothing new is flagged, and what was not corrected is still there.
+        assert set(rows(con, "select * from rec_duplicate_invoices")) == duplicates
+        assert rows(con, "select count(*) from rec_unbalanced_entries") == [(0,)]
+        for table in ("rec_gl_vs_afas", "rec_open_items_vs_afas", "rec_subledger_vs_control"):
+            assert rows(con, f"select distinct status from {table}") == [("ok",)], table
+        # The corrections are in the ledger as memorial entries, flagged as such.
+        assert rows(
+            con,
+            "select count(distinct voucher_no), bool_and(journal_id = '80') from fct_gl_entries "
+            "where is_correction_posting",
+        ) == [(len(posted), True)]

@@ -1,0 +1,453 @@
+"""The marts on the shared, fully loaded simulator: right to the cent, every planted problem
+found and nothing else, exact types, and the analysts' contract."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from decimal import Decimal
+
+import duckdb
+import polars as pl
+import pytest
+
+from tests.conftest import Pipeline
+from tests.dbt.support import marts_connection, records, rows
+
+# The analysts' contract: these columns (at least) in these marts.
+CONTRACT = {
+    "fct_gl_entries": (
+        "administration_id entry_no seq_no fiscal_year period journal_id account_code debtor_id "
+        "creditor_id entry_date voucher_date voucher_no invoice_id debit credit amount vat_code "
+        "vat_amount cost_centre description created_at modified_at"
+    ),
+    "fct_trial_balance": (
+        "administration_id fiscal_year period account_code account_name account_type "
+        "opening_balance debit credit closing_balance"
+    ),
+    "rpt_profit_and_loss": "administration_id fiscal_year period account_code",
+    "rpt_balance_sheet": "administration_id fiscal_year period",
+    "fct_ar_open_items": (
+        "administration_id debtor_id invoice_id invoice_date due_date invoice_amount open_amount"
+    ),
+    "fct_ap_open_items": (
+        "administration_id creditor_id invoice_id invoice_date due_date invoice_amount open_amount"
+    ),
+    "rpt_ar_aging": (
+        "administration_id debtor_id as_of_date not_due days_1_30 days_31_60 days_61_90 "
+        "days_over_90 total_open"
+    ),
+    "rpt_ap_aging": (
+        "administration_id creditor_id as_of_date not_due days_1_30 days_31_60 days_61_90 "
+        "days_over_90 total_open"
+    ),
+    "rpt_vat_summary": "administration_id fiscal_year period vat_code taxable_base vat_amount",
+    "rec_gl_vs_afas": "administration_id fiscal_year period account_code difference status",
+    "rec_subledger_vs_control": "administration_id difference status",
+    "rec_open_items_vs_afas": "administration_id invoice_id difference status",
+    "rec_unbalanced_entries": "administration_id entry_no difference status",
+    "rec_duplicate_invoices": "administration_id creditor_id difference status",
+    "rec_suspense_items": "administration_id entry_no seq_no age_days difference status",
+    "rec_vat_mismatches": "administration_id entry_no seq_no difference status",
+    "rec_rounding_differences": "administration_id invoice_id difference status",
+}
+# corrections_proposed, exactly: the write-back is built against it.
+CORRECTIONS_CONTRACT = {
+    "correction_id": "VARCHAR",
+    "correction_type": "VARCHAR",
+    "reason": "VARCHAR",
+    "source_ref": "VARCHAR",
+    "administration_id": "INTEGER",
+    "journal_id": "VARCHAR",
+    "fiscal_year": "INTEGER",
+    "period": "INTEGER",
+    "entry_date": "DATE",
+    "line_no": "INTEGER",
+    "account_kind": "VARCHAR",
+    "account_code": "VARCHAR",
+    "debit": "DECIMAL(18,2)",
+    "credit": "DECIMAL(18,2)",
+    "vat_code": "VARCHAR",
+    "invoice_id": "VARCHAR",
+    "description": "VARCHAR",
+}
+MONEY_COLUMNS = frozenset(
+    [
+        "debit",
+        "credit",
+        "amount",
+        "vat_amount",
+        "opening_balance",
+        "movement",
+        "closing_balance",
+        "invoice_amount",
+        "settled_amount",
+        "open_amount",
+        "not_due",
+        "days_1_30",
+        "days_31_60",
+        "days_61_90",
+        "days_over_90",
+        "total_open",
+        "taxable_base",
+        "difference",
+        "balance",
+        "presented_amount",
+        "period_result",
+        "ytd_result",
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def marts(loaded_pipeline: Pipeline) -> Iterator[duckdb.DuckDBPyConnection]:
+    with marts_connection(loaded_pipeline.data_dir) as con:
+        yield con
+
+
+def test_marts_hold_the_contract_columns(marts: duckdb.DuckDBPyConnection) -> None:
+    columns: dict[str, set[str]] = {}
+    for table, column in rows(
+        marts, "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'marts'"
+    ):  # fmt: skip
+        columns.setdefault(table, set()).add(column)
+    for table, names in CONTRACT.items():
+        assert set(names.split()) <= columns.get(table, set()), table
+    assert "corrections_proposed" in columns
+
+
+def test_corrections_proposed_has_exactly_the_contract_columns(
+    marts: duckdb.DuckDBPyConnection,
+) -> None:
+    found = dict(
+        rows(
+            marts,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'corrections_proposed' "
+            "order by ordinal_position",
+        )
+    )
+    assert found == CORRECTIONS_CONTRACT
+    assert list(found) == list(CORRECTIONS_CONTRACT)
+
+
+def test_amounts_are_exact_decimals_never_double(marts: duckdb.DuckDBPyConnection) -> None:
+    types = rows(
+        marts,
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema = 'marts'",
+    )
+    assert types
+    floating = [t for t in types if t[2] in ("DOUBLE", "FLOAT", "REAL")]
+    assert floating == []
+    decimals = {(t, c): d for t, c, d in types if d.startswith("DECIMAL")}
+    assert all(d == "DECIMAL(18,2)" for (_, c), d in decimals.items() if c != "vat_percentage")
+    # The contract's money columns, wherever they occur, are DECIMAL(18,2).
+    money = [(t, c, d) for t, c, d in types if c in MONEY_COLUMNS]
+    assert len(money) > 40
+    assert [m for m in money if m[2] != "DECIMAL(18,2)"] == []
+
+
+def _planted(loaded_pipeline: Pipeline):
+    return loaded_pipeline.simulator.environment.planted
+
+
+def test_every_planted_suspense_receipt_is_found_and_matched(
+    loaded_pipeline: Pipeline, marts: duckdb.DuckDBPyConnection
+) -> None:
+    planted = _planted(loaded_pipeline).suspense_receipts
+    assert planted
+    expected = {
+        (p.unit_id, p.entry_no, p.seq_no, p.amount, p.debtor_id, p.invoice_id) for p in planted
+    }
+    found = set(
+        rows(
+            marts,
+            "select administration_id, entry_no, seq_no, parked_amount, matched_debtor_id, "
+            "matched_invoice_id from rec_suspense_items where status = 'open'",
+        )
+    )
+    assert found == expected
+    assert rows(marts, "select distinct is_clearing_proposed from rec_suspense_items") == [(True,)]
+
+
+def test_every_planted_duplicate_invoice_is_found(
+    loaded_pipeline: Pipeline, marts: duckdb.DuckDBPyConnection
+) -> None:
+    planted = _planted(loaded_pipeline).duplicate_invoices
+    assert planted
+    expected = {
+        (
+            p.unit_id,
+            p.creditor_id,
+            p.original_entry_no,
+            p.original_invoice_id,
+            p.duplicate_entry_no,
+            p.duplicate_invoice_id,
+            p.amount,
+        )
+        for p in planted
+    }
+    found = set(
+        rows(
+            marts,
+            "select administration_id, creditor_id, original_entry_no, original_invoice_id, "
+            "duplicate_entry_no, duplicate_invoice_id, duplicate_amount "
+            "from rec_duplicate_invoices",
+        )
+    )
+    assert found == expected
+
+
+def test_every_planted_vat_mismatch_is_found(
+    loaded_pipeline: Pipeline, marts: duckdb.DuckDBPyConnection
+) -> None:
+    planted = _planted(loaded_pipeline).vat_mismatches
+    assert planted
+    expected = {
+        (p.unit_id, p.entry_no, p.seq_no, p.journal_id, p.vat_code, p.net, p.expected_vat,
+         p.booked_vat)
+        for p in planted
+    }  # fmt: skip
+    found = set(
+        rows(
+            marts,
+            "select administration_id, entry_no, seq_no, journal_id, vat_code, net_amount, "
+            "expected_vat, booked_vat from rec_vat_mismatches where status = 'open'",
+        )
+    )
+    assert found == expected
+
+
+def test_every_planted_rounding_difference_is_found(
+    loaded_pipeline: Pipeline, marts: duckdb.DuckDBPyConnection
+) -> None:
+    planted = _planted(loaded_pipeline).rounding_differences
+    assert planted
+    expected = {
+        (p.unit_id, "debtor", p.debtor_id, p.invoice_id, p.invoice_amount, p.difference)
+        for p in planted
+    }
+    found = set(
+        rows(
+            marts,
+            "select administration_id, party_type, party_id, invoice_id, invoice_amount, "
+            "difference from rec_rounding_differences where status = 'open'",
+        )
+    )
+    assert found == expected
+
+
+def test_nothing_else_is_flagged(marts: duckdb.DuckDBPyConnection) -> None:
+    assert rows(marts, "select count(*) from rec_unbalanced_entries") == [(0,)]
+    for table in ("rec_gl_vs_afas", "rec_open_items_vs_afas", "rec_subledger_vs_control"):
+        statuses = rows(marts, f"select distinct status from {table}")
+        assert statuses == [("ok",)], table
+    for table in ("rec_suspense_items", "rec_vat_mismatches", "rec_rounding_differences"):
+        assert rows(marts, f"select count(*) from {table} where status <> 'open'") == [(0,)]
+
+
+def test_corrections_are_proposed_for_exactly_the_correctable_findings(
+    loaded_pipeline: Pipeline, marts: duckdb.DuckDBPyConnection
+) -> None:
+    planted = _planted(loaded_pipeline)
+    expected = (
+        {("suspense_clearing", f"{p.unit_id}/{p.entry_no}/{p.seq_no}")
+         for p in planted.suspense_receipts}
+        | {("vat_correction", f"{p.unit_id}/{p.entry_no}/{p.seq_no}")
+           for p in planted.vat_mismatches}
+        | {("rounding_write_off", f"{p.unit_id}/{p.debtor_id}/{p.invoice_id}")
+           for p in planted.rounding_differences}
+    )  # fmt: skip
+    found = set(rows(marts, "select correction_type, source_ref from corrections_proposed"))
+    assert found == expected
+
+
+def test_corrections_balance_and_have_the_fientries_shape(
+    marts: duckdb.DuckDBPyConnection,
+) -> None:
+    lines = records(marts, "select * from corrections_proposed")
+    assert lines
+    by_id: dict[str, list[dict]] = {}
+    for line in lines:
+        by_id.setdefault(line["correction_id"], []).append(line)
+    for correction_id, entry in by_id.items():
+        assert len(correction_id) <= 32
+        assert sum(r["debit"] for r in entry) == sum(r["credit"] for r in entry) > 0
+        assert sorted(r["line_no"] for r in entry) == list(range(1, len(entry) + 1))
+        assert len({(r["administration_id"], r["fiscal_year"], r["period"]) for r in entry}) == 1
+        for r in entry:
+            assert (r["debit"] > 0) != (r["credit"] > 0)
+            assert r["journal_id"] == "80"
+            assert r["entry_date"] == _data_as_of(marts)
+            assert not (r["account_kind"] == "1" and r["account_code"] in ("1300", "1600"))
+            if r["account_kind"] in ("2", "3"):
+                assert r["invoice_id"]
+
+
+def _data_as_of(marts: duckdb.DuckDBPyConnection):
+    [(as_of,)] = rows(
+        marts, "select max(entry_date) from fct_gl_entries where entry_date <= current_date"
+    )
+    return as_of
+
+
+def test_suspense_clearing_settles_the_matched_invoice(
+    loaded_pipeline: Pipeline, marts: duckdb.DuckDBPyConnection
+) -> None:
+    for p in _planted(loaded_pipeline).suspense_receipts:
+        lines = records(
+            marts,
+            "select * from corrections_proposed where source_ref = ? order by line_no",
+            f"{p.unit_id}/{p.entry_no}/{p.seq_no}",
+        )
+        assert [(r["account_kind"], r["account_code"], r["debit"], r["credit"], r["invoice_id"])
+                for r in lines] == [
+            ("1", "2999", p.amount, Decimal("0.00"), None),
+            ("2", p.debtor_id, Decimal("0.00"), p.amount, p.invoice_id),
+        ]  # fmt: skip
+
+
+def test_correction_ids_are_deterministic(marts: duckdb.DuckDBPyConnection) -> None:
+    for correction_id, correction_type, source_ref in rows(
+        marts, "select distinct correction_id, correction_type, source_ref "
+        "from corrections_proposed"
+    ):  # fmt: skip
+        if correction_type == "rounding_write_off":
+            unit, party, invoice = source_ref.split("/", 2)
+            keys = [unit, "debtor", party, invoice]
+        else:
+            keys = source_ref.split("/")
+        digest = hashlib.md5("|".join([correction_type, *keys]).encode()).hexdigest()
+        assert correction_id == "COR-" + digest[:20].upper()
+
+
+def test_gl_matches_afas_to_the_cent(
+    loaded_pipeline: Pipeline, marts: duckdb.DuckDBPyConnection
+) -> None:
+    afas = loaded_pipeline.simulator.environment.rows("Profit_Period_balance")
+    expected = {
+        (r["UnitId"], r["Year"], r["Period"], r["AccountNr"]): (r["Debit"], r["Credit"])
+        for r in afas.iter_rows(named=True)
+    }
+    found = {
+        (u, y, p, a): (d, c)
+        for u, y, p, a, d, c in rows(
+            marts,
+            "select administration_id, fiscal_year, period, account_code, warehouse_debit, "
+            "warehouse_credit from rec_gl_vs_afas",
+        )
+    }
+    assert found == expected
+    totals = rows(
+        marts,
+        "select sum(warehouse_debit), sum(afas_debit), sum(warehouse_credit), sum(afas_credit), "
+        "sum(abs(difference)) from rec_gl_vs_afas",
+    )[0]
+    assert totals[0] == totals[1] == sum(afas["Debit"])
+    assert totals[2] == totals[3] == sum(afas["Credit"])
+    assert totals[4] == 0
+
+
+def test_trial_balance_per_account_equals_the_afas_lines(
+    loaded_pipeline: Pipeline, marts: duckdb.DuckDBPyConnection
+) -> None:
+    lines = loaded_pipeline.simulator.environment.rows("DWH_Financiele_mutaties")
+    direct = lines.group_by("UnitId", "AccountNo").agg(
+        pl.col("AmtDebit").sum(), pl.col("AmtCredit").sum()
+    )
+    expected = {
+        (r["UnitId"], r["AccountNo"]): (r["AmtDebit"], r["AmtCredit"])
+        for r in direct.iter_rows(named=True)
+    }
+    found = {
+        (u, a): (d, c)
+        for u, a, d, c in rows(
+            marts,
+            "select administration_id, account_code, sum(debit), sum(credit) "
+            "from fct_trial_balance group by all",
+        )
+    }
+    assert found == expected
+    # The last period's closing balance of a balance-sheet account is everything ever booked.
+    closing = dict(
+        ((u, a), b)
+        for u, a, b in rows(
+            marts,
+            "select administration_id, account_code, closing_balance from fct_trial_balance "
+            "where account_type = 'balance_sheet' "
+            "qualify row_number() over (partition by administration_id, account_code "
+            "order by fiscal_year desc, period desc) = 1",
+        )
+    )
+    for key, balance in closing.items():
+        assert balance == expected[key][0] - expected[key][1]
+
+
+def test_trial_balance_has_every_period_for_every_account(
+    loaded_pipeline: Pipeline, marts: duckdb.DuckDBPyConnection
+) -> None:
+    environment = loaded_pipeline.simulator.environment
+    periods = environment.rows("Profit_periods_per_administration")
+    lines = environment.rows("DWH_Financiele_mutaties")
+    for unit in periods["Unit"].unique().to_list():
+        n_periods = periods.filter(pl.col("Unit") == unit).height
+        n_accounts = lines.filter(pl.col("UnitId") == unit)["AccountNo"].n_unique()
+        [(count,)] = rows(
+            marts,
+            "select count(*) from fct_trial_balance where administration_id = ?",
+            unit,
+        )
+        assert count == n_periods * n_accounts
+
+
+def test_balance_sheet_balances_and_pnl_is_the_result(marts: duckdb.DuckDBPyConnection) -> None:
+    assert rows(
+        marts,
+        "select count(*) from (select sum(balance) as total from rpt_balance_sheet "
+        "group by administration_id, fiscal_year, period) where total <> 0",
+    ) == [(0,)]
+    mismatches = rows(
+        marts,
+        """
+        select pnl.administration_id, pnl.fiscal_year, pnl.period
+        from (
+            select administration_id, fiscal_year, period, sum(ytd_result) as result
+            from rpt_profit_and_loss group by all
+        ) as pnl
+        join rpt_balance_sheet as bs
+            on bs.administration_id = pnl.administration_id
+            and bs.fiscal_year = pnl.fiscal_year
+            and bs.period = pnl.period
+            and bs.line_type = 'result_current_year'
+        where pnl.result <> bs.presented_amount
+        """,
+    )
+    assert mismatches == []
+
+
+def test_open_items_and_aging_match_afas(
+    loaded_pipeline: Pipeline, marts: duckdb.DuckDBPyConnection
+) -> None:
+    environment = loaded_pipeline.simulator.environment
+    for side, connector, party in (
+        ("ar", "Profit_Debtor_Invoices", "DebtorId"),
+        ("ap", "Profit_Creditor_Invoices", "CreditorId"),
+    ):
+        party_column = "debtor_id" if side == "ar" else "creditor_id"
+        afas = {
+            (r["UnitId"], r[party], r["InvoiceNr"]): (r["AmtInvoice"], r["Balance"])
+            for r in environment.rows(connector).iter_rows(named=True)
+        }
+        found = {
+            (u, p, i): (amount, open_amount)
+            for u, p, i, amount, open_amount in rows(
+                marts,
+                f"select administration_id, {party_column}, invoice_id, invoice_amount, "
+                f"open_amount from fct_{side}_open_items",
+            )
+        }
+        assert found == afas, side
+        [(total,)] = rows(marts, f"select sum(total_open) from rpt_{side}_aging")
+        assert total == sum(balance for _, balance in afas.values())
