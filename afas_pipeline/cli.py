@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run every asset for a range of days, without the UI")
     run.add_argument("--start", type=_day, required=True, help="first day, YYYY-MM-DD")
     run.add_argument("--end", type=_day, required=True, help="last day (inclusive), YYYY-MM-DD")
+    run.add_argument("--verbose", action="store_true", help="print Dagster's event log too")
     run.set_defaults(handler=_run)
 
     demo = commands.add_parser("demo", help="the pipeline against the simulator, then the UI")
@@ -77,7 +78,7 @@ def _simulator(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from afas_pipeline.runner import failures, outcomes, run_range
 
-    result = run_range(args.start, args.end)
+    result = run_range(args.start, args.end, log_level="DEBUG" if args.verbose else "WARNING")
     for outcome in outcomes(result):
         figures = ", ".join(f"{k}={v}" for k, v in outcome.metadata.items())
         print(f"{outcome.asset}: {figures}")
@@ -111,10 +112,10 @@ def _connectors(args: argparse.Namespace) -> int:
 
     with AfasClient(AfasSettings.from_env()) as client:
         listing = client.list_connectors()
-    for connector in listing.get_connectors:
-        print(f"get     {connector.id:40} {connector.description}")
-    for connector in listing.update_connectors:
-        print(f"update  {connector.id:40} {connector.description}")
+    for connector_id, description in listing.get_connectors:
+        print(f"get     {connector_id:40} {description}")
+    for connector_id, description in listing.update_connectors:
+        print(f"update  {connector_id:40} {description}")
     return 0
 
 

@@ -7,10 +7,11 @@ import dagster as dg
 
 from afas_pipeline.defs.checks import build_freshness_checks
 from afas_pipeline.defs.dbt import dbt_project, dbt_resource, marts_database, warehouse_models
+from afas_pipeline.defs.extract import APP_CONNECTOR_KEY, build_extract_assets, daily_partitions
 from afas_pipeline.defs.extract import GROUP as EXTRACT_GROUP
-from afas_pipeline.defs.extract import build_extract_assets, daily_partitions
 from afas_pipeline.defs.resources import DEFAULT_DATA_DIR, AfasResource, StorageResource
 from afas_pipeline.defs.schedules import build_schedules
+from afas_pipeline.defs.writeback import writeback_assets, writeback_checks, writeback_job
 from afas_pipeline.extract.specs import extract_specs
 
 # Structure, not secrets: the partition start date and the schedules' cron strings shape the
@@ -39,7 +40,7 @@ dbt_project.prepare_if_dev()  # only under `dagster dev`; the set-up command run
 downstream = dg.AssetSelection.assets(warehouse_models, marts_database)
 refresh_job = dg.define_asset_job(
     "afas_refresh_job",
-    selection=dg.AssetSelection.assets(*partitioned_keys) | downstream,
+    selection=dg.AssetSelection.assets(APP_CONNECTOR_KEY, *partitioned_keys) | downstream,
     partitions_def=partitions,
     description="Re-read one day (or a range) of the change-tracked connectors; rebuild the marts.",
 )
@@ -58,9 +59,10 @@ freshness_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*extract_assets, warehouse_models, marts_database],
-    asset_checks=[freshness_checks],
-    jobs=[refresh_job, daily_job, freshness_job],
+    assets=[*extract_assets, warehouse_models, marts_database, *writeback_assets],
+    asset_checks=[freshness_checks, *writeback_checks],
+    # The write-back is never scheduled: an operator launches it, approving corrections.
+    jobs=[refresh_job, daily_job, freshness_job, writeback_job],
     schedules=[
         *build_schedules(
             refresh_job=refresh_job,

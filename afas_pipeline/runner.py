@@ -27,6 +27,7 @@ def run_range(
     *,
     instance: dg.DagsterInstance | None = None,
     job_name: str = DAILY_JOB,
+    log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
     """Materialize every asset of `job_name` for the days `start..end` (inclusive) in one run.
 
@@ -39,7 +40,12 @@ def run_range(
 
     job = defs.resolve_job_def(job_name)
     tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
-    return job.execute_in_process(instance=instance or _instance(), tags=tags, raise_on_error=False)
+    return job.execute_in_process(
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        instance=instance or _instance(),
+        tags=tags,
+        raise_on_error=False,
+    )
 
 
 def outcomes(result: dg.ExecuteInProcessResult) -> list[AssetOutcome]:

@@ -36,21 +36,27 @@ def warehouse_lock(data_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def publish_marts(data_dir: Path, *, schemas: tuple[str, ...] = (MARTS_SCHEMA,)) -> dict[str, int]:
+def publish_marts(data_dir: Path) -> dict[str, int]:
     """Copy the mart tables to a new `marts.duckdb` and swap it in atomically.
 
+    A file named marts.duckdb is the DuckDB catalog `marts`, so a schema `marts` inside it makes
+    `marts.x` ambiguous. The tables therefore go to `main` (`select * from fct_gl_entries`),
+    and schema `marts` holds a view of each (`marts.marts.fct_gl_entries`, or
+    `<alias>.marts.fct_gl_entries` when attached under another name). The write-back's
+    outbox is published beside them, as schema `writeback`.
     Call while holding `warehouse_lock`. Returns the row count of every published table.
     """
+    from afas_pipeline.writeback.outbox import copy_outbox_schema
+
     warehouse = data_dir / WAREHOUSE_FILE
     target = data_dir / MARTS_FILE
-    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    counts: dict[str, int] = {}
+    temporary = data_dir / f"publish-{uuid.uuid4().hex}.duckdb.tmp"
     try:
         with duckdb.connect(str(temporary)) as con:
             con.execute(f"attach '{_sql(warehouse)}' as warehouse (read_only)")
-            for schema in schemas:
-                counts.update(_copy_schema(con, schema))
+            counts = _copy_marts(con)
             con.execute("detach warehouse")
+            counts.update(copy_outbox_schema(con, data_dir))
             con.execute("checkpoint")
         os.replace(temporary, target)
     finally:
@@ -58,20 +64,21 @@ def publish_marts(data_dir: Path, *, schemas: tuple[str, ...] = (MARTS_SCHEMA,))
     return counts
 
 
-def _copy_schema(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
+def _copy_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     tables = con.execute(
         "select table_name from duckdb_tables() where database_name = 'warehouse' "
         "and schema_name = ? order by table_name",
-        [schema],
+        [MARTS_SCHEMA],
     ).fetchall()
-    con.execute(f'create schema if not exists "{schema}"')
+    con.execute(f"create schema {MARTS_SCHEMA}")
     counts = {}
     for (table,) in tables:
         con.execute(
-            f'create table "{schema}"."{table}" as select * from warehouse."{schema}"."{table}"'
+            f'create table main."{table}" as select * from warehouse.{MARTS_SCHEMA}."{table}"'
         )
-        row = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
-        counts[f"{schema}.{table}"] = int(row[0]) if row else 0
+        con.execute(f'create view {MARTS_SCHEMA}."{table}" as select * from main."{table}"')
+        row = con.execute(f'select count(*) from main."{table}"').fetchone()
+        counts[table] = int(row[0]) if row else 0
     return counts
 
 

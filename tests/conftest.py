@@ -93,12 +93,13 @@ def _pipeline_env(simulator: Simulator, data_dir: Path) -> dict[str, str]:
 @pytest.fixture
 def pipeline(
     start_simulator: Callable[..., Simulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Pipeline:
+) -> Iterator[Pipeline]:
     """A fresh simulator and an empty data directory, with the AFAS_* settings pointing at it."""
     simulator = start_simulator()
     for name, value in _pipeline_env(simulator, tmp_path / "data").items():
         monkeypatch.setenv(name, value)
-    return Pipeline(simulator, tmp_path / "data", dg.DagsterInstance.ephemeral())
+    with dg.DagsterInstance.ephemeral() as instance:
+        yield Pipeline(simulator, tmp_path / "data", instance)
 
 
 @pytest.fixture(scope="session")
@@ -112,10 +113,10 @@ def loaded_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeli
     server.start()
     simulator = Simulator(environment, server.base_url)
     data_dir = tmp_path_factory.mktemp("loaded") / "data"
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, dg.DagsterInstance.ephemeral() as instance:
         for name, value in _pipeline_env(simulator, data_dir).items():
             patch.setenv(name, value)
-        pipeline = Pipeline(simulator, data_dir, dg.DagsterInstance.ephemeral())
+        pipeline = Pipeline(simulator, data_dir, instance)
         pipeline.run_ok(HISTORY_START, NOW.date())
         yield pipeline
     server.stop()

@@ -2,7 +2,10 @@
 publication to the analysts' database."""
 
 import os
+import shutil
+import sys
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -75,4 +78,7 @@ def marts_database(storage: StorageResource) -> dg.MaterializeResult:
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project)
+    """dbt from PATH, else the one installed beside this Python (a venv not on PATH)."""
+    beside = Path(sys.executable).with_name("dbt")
+    executable = shutil.which("dbt") or (str(beside) if beside.exists() else "dbt")
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=executable)

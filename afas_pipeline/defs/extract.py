@@ -36,6 +36,9 @@ def daily_partitions(start_date: str) -> dg.DailyPartitionsDefinition:
     )
 
 
+APP_CONNECTOR_KEY = dg.AssetKey([KEY_PREFIX, "app_connector"])
+
+
 def asset_key(spec: ExtractSpec, suffix: str = "") -> dg.AssetKey:
     return dg.AssetKey([KEY_PREFIX, spec.name + suffix])
 
@@ -45,20 +48,53 @@ def build_extract_assets(
 ) -> list[dg.AssetsDefinition]:
     """Every extract asset: partitioned per change-tracked connector, snapshots for the rest,
     and a deletion check per connector that has a deletion strategy."""
-    assets = [
+    assets = [_app_connector_asset(specs)]
+    assets += [
         _partitioned_asset(s, partitions) if s.partitioned else _snapshot_asset(s) for s in specs
     ]
     assets += [_deletion_asset(s, specs) for s in specs if s.deletion]
     return assets
 
 
+def _app_connector_asset(specs: Sequence[ExtractSpec]) -> dg.AssetsDefinition:
+    @dg.asset(key=APP_CONNECTOR_KEY, group_name=GROUP, pool=AFAS_POOL, kinds={"afas"})
+    def _asset(afas: AfasResource) -> dg.MaterializeResult:
+        """Checks the token, and that the App Connector offers every connector the pipeline reads.
+
+        Every extract asset depends on it, so a bad token or a missing connector fails one
+        step with one request, before anything is read or written.
+        """
+        with afas.client() as client:
+            listing = client.list_connectors()
+        available = {connector_id for connector_id, _ in listing.get_connectors}
+        missing = sorted({spec.connector_id for spec in specs} - available)
+        if missing:
+            raise dg.Failure(
+                f"the App Connector of {afas.settings().environment_label} lacks the "
+                f"GetConnectors {', '.join(missing)}: an AFAS administrator must add them"
+            )
+        updates = {connector_id for connector_id, _ in listing.update_connectors}
+        return dg.MaterializeResult(
+            metadata={
+                "environment": listing.env_id or "",
+                "get_connectors": len(available),
+                "fientries_available": "FiEntries" in updates,
+            }
+        )
+
+    return _asset
+
+
 def _partitioned_asset(
     spec: ExtractSpec, partitions: dg.DailyPartitionsDefinition
 ) -> dg.AssetsDefinition:
+    first_partition = wall_clock(partitions.start).date()
+
     @dg.asset(
         key=asset_key(spec),
         group_name=GROUP,
         partitions_def=partitions,
+        deps=[APP_CONNECTOR_KEY],
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=AFAS_POOL,
         kinds={"afas", "parquet"},
@@ -75,7 +111,13 @@ def _partitioned_asset(
         with afas.client() as client:
             admins = resolve_administrations(client, afas.configured_administrations())
             report = load_days(
-                client, store, spec, days, administrations=admins, run_id=context.run_id
+                client,
+                store,
+                spec,
+                days,
+                administrations=admins,
+                run_id=context.run_id,
+                first_partition=first_partition,
             )
         context.log.info(_summary(report))
         return dg.MaterializeResult(
@@ -89,6 +131,7 @@ def _partitioned_asset(
 def _snapshot_asset(spec: ExtractSpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=asset_key(spec),
+        deps=[APP_CONNECTOR_KEY],
         group_name=GROUP,
         pool=AFAS_POOL,
         kinds={"afas", "parquet"},

@@ -130,6 +130,7 @@ def detect_deleted_by_key_scan(
                 filter=None,
                 order_by=spec.key,
                 tag=QueryScope(None, None),
+                keyset=True,
             )
             report.deleted = _flag_missing(
                 client, store, spec, candidates, [query], report, run_id, started_at
@@ -202,6 +203,7 @@ def _entry_date_queries(
                     filter=flt,
                     order_by=spec.key,
                     tag=QueryScope(days, admin),
+                    keyset=True,
                 )
             )
     return queries

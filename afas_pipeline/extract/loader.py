@@ -40,10 +40,13 @@ class QueryScope:
 
     days: DayRange | None
     administration: int | None
+    # The first partition also reads everything modified before it.
+    open_start: bool = False
 
     def __str__(self) -> str:
         parts = [] if self.administration is None else [f"administration {self.administration}"]
-        parts += [] if self.days is None else [f"partition {self.days}"]
+        if self.days is not None:
+            parts.append(f"partition {self.days}" + (" and earlier" if self.open_start else ""))
         return f" ({', '.join(parts)})" if parts else ""
 
 
@@ -81,14 +84,17 @@ def load_days(
     administrations: Sequence[int] | None,
     run_id: str,
     chunk_days: int = DEFAULT_CHUNK_DAYS,
+    first_partition: date | None = None,
 ) -> LoadReport:
     """Replace the partitions `days` of a change-tracked connector with what AFAS has now.
 
     Each administration and chunk of days is one filtered, paged query; the queries run
     concurrently within the client's bound. Nothing is replaced unless every query succeeded.
+    The `first_partition` day (the partitions' start) also holds every record modified before
+    it: master data and old entries predate any start date, and must not be left out.
     """
     report = LoadReport(spec.name, str(days), administrations=admin_tuple(administrations))
-    queries = list(_day_queries(spec, days, administrations, chunk_days))
+    queries = list(_day_queries(spec, days, administrations, chunk_days, first_partition))
     spool = store.run_dir(run_id, f"spool-{spec.name}")
     started, stats_before = time.monotonic(), client.stats.snapshot()
     try:
@@ -143,13 +149,17 @@ def _day_queries(
     days: DayRange,
     administrations: Sequence[int] | None,
     chunk_days: int,
+    first_partition: date | None,
 ) -> Iterator[PageQuery]:
     field_id = spec.modification_field
     for chunk in days.chunks(chunk_days):
-        in_chunk = (F(field_id) >= chunk.first_moment) & (F(field_id) < chunk.end_moment)
+        open_start = chunk.start == first_partition
+        in_chunk = Filter.of(F(field_id) < chunk.end_moment)
+        if not open_start:
+            in_chunk = in_chunk & (F(field_id) >= chunk.first_moment)
         for admin in _administration_scopes(spec, administrations):
             flt = in_chunk if admin is None else in_chunk & (F(_admin_field(spec)) == admin)
-            yield _query(spec, flt, QueryScope(chunk, admin))
+            yield _query(spec, flt, QueryScope(chunk, admin, open_start))
 
 
 def _snapshot_queries(
@@ -174,7 +184,9 @@ def _admin_field(spec: ExtractSpec) -> str:
 
 
 def _query(spec: ExtractSpec, flt: Filter | None, scope: QueryScope) -> PageQuery:
-    return PageQuery(connector_id=spec.connector_id, filter=flt, order_by=spec.key, tag=scope)
+    return PageQuery(
+        connector_id=spec.connector_id, filter=flt, order_by=spec.key, tag=scope, keyset=True
+    )
 
 
 def _spool_pages(
@@ -195,19 +207,28 @@ def _spool_pages(
         if not frame.height:
             continue
         path = spool / f"page-{len(files):06d}.parquet"
-        _with_load_columns(frame, modification_field, loaded_at, run_id).write_parquet(path)
+        floor = query.tag.days.start if query.tag.days else None
+        frame = _with_load_columns(frame, modification_field, loaded_at, run_id, floor)
+        frame.write_parquet(path)
         files.append(path)
     return files
 
 
 def _with_load_columns(
-    frame: pl.DataFrame, modification_field: str | None, loaded_at: datetime, run_id: str
+    frame: pl.DataFrame,
+    modification_field: str | None,
+    loaded_at: datetime,
+    run_id: str,
+    floor: date | None = None,
 ) -> pl.DataFrame:
-    partition = (
-        pl.col(modification_field).dt.date().cast(pl.String)
-        if modification_field
-        else pl.lit("snapshot")
-    )
+    """Add the partition day (never before `floor`, the first day of the query) and load info."""
+    if modification_field is None:
+        partition = pl.lit("snapshot")
+    else:
+        day = pl.col(modification_field).dt.date()
+        if floor is not None:
+            day = pl.max_horizontal(day, pl.lit(floor))
+        partition = day.cast(pl.String)
     return frame.with_columns(
         partition.alias(PARTITION_COLUMN),
         pl.lit(loaded_at, dtype=pl.Datetime("us", "UTC")).alias(LOADED_AT_COLUMN),
@@ -220,7 +241,8 @@ def _check_page_scope(frame: pl.DataFrame, scope: QueryScope, spec: ExtractSpec)
     if scope.days is None or not frame.height:
         return
     days = frame[spec.modification_field].dt.date()
-    if days.min() < scope.days.start or days.max() >= scope.days.end:
+    too_early = days.min() < scope.days.start and not scope.open_start
+    if too_early or days.max() >= scope.days.end:
         raise ExtractError(
             f"{spec.name}{scope}: AFAS returned rows modified on {days.min()}..{days.max()}, "
             "outside the requested days; the connector's filter was not applied"

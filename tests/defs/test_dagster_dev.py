@@ -1,0 +1,165 @@
+"""The UI path: `dagster dev` with workspace.yaml, and a backfill launched through its GraphQL API
+runs as one run over the range and lands every day."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from dagster_graphql import DagsterGraphQLClient
+
+from afas_pipeline.demo import PROJECT_DIR, prepare_dagster_home
+from afas_pipeline.extract.storage import RawStore
+from tests.conftest import Simulator
+
+BACKFILL_DAYS = ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20"]
+LAUNCH_BACKFILL = """
+mutation Launch($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on Error { message }
+  }
+}
+"""
+BACKFILL_STATUS = """
+query Status($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill { status }
+    ... on Error { message }
+  }
+}
+"""
+BACKFILL_RUNS = """
+query Runs($id: String!) {
+  runsOrError(filter: {tags: [{key: "dagster/backfill", value: $id}]}) {
+    ... on Runs { results { runId status } }
+  }
+}
+"""
+
+
+@pytest.fixture
+def dagster_dev(
+    start_simulator: Callable[..., Simulator], tmp_path: Path
+) -> Iterator[tuple[DagsterGraphQLClient, Simulator, Path]]:
+    simulator = start_simulator()
+    data_dir = tmp_path / "data"
+    port = _free_port()
+    env = {
+        **os.environ,
+        "AFAS_BASE_URL": simulator.base_url,
+        "AFAS_TOKEN": simulator.token,
+        "AFAS_PIPELINE_DATA_DIR": str(data_dir),
+        "DAGSTER_HOME": str(prepare_dagster_home(data_dir)),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    command = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_DIR / "workspace.yaml")]
+    command += ["-h", "127.0.0.1", "-p", str(port)]
+    log = (tmp_path / "dagster-dev.log").open("w")
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # so the webserver, daemon and code server stop together
+        preexec_fn=_default_signals,
+    )
+    try:
+        yield DagsterGraphQLClient("127.0.0.1", port_number=port, timeout=30), simulator, data_dir
+    finally:
+        _stop_group(process)
+        log.close()
+
+
+def test_a_backfill_launched_through_graphql_runs_once_and_lands_every_day(
+    dagster_dev: tuple[DagsterGraphQLClient, Simulator, Path],
+) -> None:
+    client, simulator, data_dir = dagster_dev
+    params = {
+        "assetSelection": [{"path": ["afas", "DWH_Financiele_mutaties"]}],
+        "partitionNames": BACKFILL_DAYS,
+        "fromFailure": False,
+    }
+    # The public client has no backfill method; `_execute` sends the webserver's own mutation.
+    launched = _until(lambda: _launch(client, params), timeout=180)
+    status = _until(lambda: _finished(client, launched), timeout=300, interval=2)
+
+    assert status == "COMPLETED_SUCCESS"
+    runs = client._execute(BACKFILL_RUNS, {"id": launched})["runsOrError"]["results"]
+    assert [r["status"] for r in runs] == ["SUCCESS"]  # one run for the range, not one per day
+    store = RawStore(data_dir)
+    truth = simulator.environment.rows("DWH_Financiele_mutaties")
+    for day in BACKFILL_DAYS:
+        path = store.day_path("DWH_Financiele_mutaties", _date(day))
+        expected = truth.filter(truth["Mutatie_datum"].dt.date() == _date(day)).height
+        assert (_rows(path) if path.exists() else 0) == expected, day
+
+
+def _launch(client: DagsterGraphQLClient, params: dict) -> str | None:
+    try:
+        answer = client._execute(LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
+    except Exception:  # the webserver or the code location is still starting
+        return None
+    if answer["__typename"] == "LaunchBackfillSuccess":
+        return answer["backfillId"]
+    return None
+
+
+def _finished(client: DagsterGraphQLClient, backfill_id: str) -> str | None:
+    answer = client._execute(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+    status = answer.get("status") or ""
+    return status if status.startswith(("COMPLETED", "FAILED", "CANCELED")) else None
+
+
+def _until(probe: Callable[[], str | None], *, timeout: float, interval: float = 1) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"gave up after {timeout} s")
+
+
+def _rows(path: Path) -> int:
+    import polars as pl
+
+    return pl.scan_parquet(path).select(pl.len()).collect().item()
+
+
+def _date(text: str):
+    from datetime import date
+
+    return date.fromisoformat(text)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _default_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _stop_group(process: subprocess.Popen, grace: float = 15) -> None:
+    """SIGTERM the whole process group, then SIGKILL whatever is left after a grace period."""
+    with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=grace)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)

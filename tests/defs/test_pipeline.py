@@ -1,0 +1,164 @@
+"""The Dagster definitions against the simulator: what operators see and rely on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, datetime
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from afas_pipeline.extract.storage import RawStore
+from afas_pipeline.runner import failures
+from tests.conftest import HISTORY_START, NOW, Pipeline
+from tests.extract.support import raw_days, without_load_columns
+
+LINES_KEY = dg.AssetKey(["afas", "DWH_Financiele_mutaties"])
+
+
+def test_a_bad_token_fails_the_run_at_once_and_writes_nothing(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AFAS_TOKEN", "0" * 64)
+    result = pipeline.run(date(2026, 11, 1), NOW.date())
+
+    assert not result.success
+    problems = failures(result)
+    assert len(problems) == 1, problems  # one step, one request: the App Connector check
+    assert "afas__app_connector" in problems[0]
+    assert "HTTP 401" in problems[0]
+    assert pipeline.simulator.base_url in problems[0]  # names the environment
+    assert "0" * 64 not in problems[0]
+    assert not (pipeline.data_dir / "raw").exists()
+
+
+def test_every_extract_materialization_reports_its_figures(loaded_pipeline: Pipeline) -> None:
+    event = loaded_pipeline.instance.get_latest_materialization_event(LINES_KEY)
+    assert event is not None
+    metadata = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+    for name in ("rows", "pages", "api_calls", "duration_s", "retries"):
+        assert isinstance(metadata[name], int | float), name
+    assert metadata["rows"] == loaded_pipeline.simulator.environment.rows(LINES_KEY.path[-1]).height
+    assert metadata["api_calls"] >= metadata["pages"] > 0
+    assert datetime.fromisoformat(metadata["mutatie_datum_max"]) <= NOW
+    assert metadata["partition"] == f"{HISTORY_START}..{NOW.date()}"
+    checks = loaded_pipeline.instance.event_log_storage.get_asset_check_execution_history(
+        dg.AssetCheckKey(LINES_KEY, "unique_key_per_day"), limit=1
+    )
+    assert checks[0].status.value == "SUCCEEDED"
+
+
+@pytest.mark.parametrize(
+    ("moment", "schedule", "partition"),
+    [
+        # 00:15 in Amsterdam is still the previous day in UTC: the partition is Amsterdam's day.
+        (datetime(2026, 3, 29, 0, 15), "afas_refresh_today", "2026-03-29"),
+        (datetime(2026, 10, 25, 23, 45), "afas_refresh_today", "2026-10-25"),
+        (datetime(2026, 3, 29, 0, 30), "afas_daily_close", "2026-03-28"),
+        (datetime(2026, 1, 1, 0, 30), "afas_daily_close", "2025-12-31"),
+    ],
+)
+def test_schedules_pick_the_amsterdam_day(moment: datetime, schedule: str, partition: str) -> None:
+    from afas_pipeline.definitions import defs
+    from afas_pipeline.extract.days import AMSTERDAM
+
+    definition = defs.resolve_schedule_def(schedule)
+    context = dg.build_schedule_context(
+        scheduled_execution_time=moment.replace(tzinfo=AMSTERDAM),
+        repository_def=defs.get_repository_def(),
+    )
+    requests = definition.evaluate_tick(context).run_requests
+    assert [r.partition_key for r in requests] == [partition]
+
+
+def test_overlapping_runs_both_succeed_while_an_analyst_holds_the_marts_open(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.run_ok(HISTORY_START, NOW.date())
+    marts = pipeline.data_dir / "marts.duckdb"
+    analyst = duckdb.connect(str(marts), read_only=True)
+    seen_before = analyst.execute("select count(*) from duckdb_tables()").fetchone()
+
+    # A cron run of the headless command (another process) overlaps a run from "the UI".
+    command = [sys.executable, "-m", "afas_pipeline.cli", "run"]
+    command += ["--start", "2026-10-01", "--end", str(NOW.date())]
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    # Files, not pipes: a child blocked on a full pipe would hold the warehouse lock forever.
+    out_file, err_file = pipeline.data_dir / "headless.out", pipeline.data_dir / "headless.err"
+    with out_file.open("w") as stdout, err_file.open("w") as stderr:
+        headless = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr)
+        try:
+            in_process = pipeline.run(date(2026, 9, 15), NOW.date())
+            headless.wait(timeout=300)
+        finally:
+            headless.kill()
+    out, err = out_file.read_text(), err_file.read_text()
+
+    assert in_process.success, failures(in_process)
+    assert headless.returncode == 0, err[-3000:]
+    assert "afas/DWH_Financiele_mutaties: rows=" in out
+    assert "succeeded: 2026-10-01..2026-11-20" in out
+    # The analyst's connection was never disturbed and still reads its (old) copy.
+    assert analyst.execute("select count(*) from duckdb_tables()").fetchone() == seen_before
+    analyst.close()
+
+    store = RawStore(pipeline.data_dir)
+    truth = pipeline.simulator.environment.rows("DWH_Financiele_mutaties")
+    from afas_pipeline.extract.specs import spec_by_name
+
+    lines = spec_by_name("DWH_Financiele_mutaties")
+    assert without_load_columns(raw_days(store, lines)).equals(truth.sort(lines.key))
+
+
+def test_a_run_waits_for_the_warehouse_instead_of_failing(pipeline: Pipeline) -> None:
+    """Another process holding the warehouse build lock delays the dbt step; it does not fail."""
+    from afas_pipeline.warehouse import warehouse_lock
+
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold_lock() -> None:
+        with warehouse_lock(pipeline.data_dir):
+            held.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    held.wait(10)
+    threading.Timer(3, release.set).start()
+    started = time.monotonic()
+    result = pipeline.run(HISTORY_START, NOW.date())
+    holder.join()
+    assert result.success, failures(result)
+    assert time.monotonic() - started >= 3
+
+
+def test_deleted_records_stay_visible_in_staging_flagged(pipeline: Pipeline) -> None:
+    env = pipeline.simulator.environment
+    pipeline.run_ok(HISTORY_START, NOW.date())
+    entry = _deletable_entry(env.rows("DWH_Financiele_mutaties"))
+    env.delete_fi_entry(entry["UnitId"], entry["JournalId"], entry["EntryNo"])
+    pipeline.run_ok(NOW.date(), NOW.date())
+
+    with duckdb.connect(str(pipeline.data_dir / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select is_deleted, deleted_seen_at is not null from staging.stg_afas__journal_lines "
+            "where administration_id = ? and entry_no = ?",
+            [entry["UnitId"], entry["EntryNo"]],
+        ).fetchall()
+    assert rows
+    assert all(deleted and seen for deleted, seen in rows)
+
+
+def _deletable_entry(lines: pl.DataFrame) -> dict:
+    """A memorial entry: AFAS allows deleting those when their period is open."""
+    memorial = lines.filter(
+        (pl.col("JournalId") == "80") & (pl.col("EntryDate") >= date(2026, 10, 1))
+    )
+    return memorial.row(0, named=True)
