@@ -76,15 +76,11 @@ def _simulator(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from afas_pipeline.runner import failures, outcomes, run_range
+    from afas_pipeline.runner import run_range, summary_lines
 
     result = run_range(args.start, args.end, log_level="DEBUG" if args.verbose else "WARNING")
-    for outcome in outcomes(result):
-        figures = ", ".join(f"{k}={v}" for k, v in outcome.metadata.items())
-        print(f"{outcome.asset}: {figures}")
-    problems = failures(result)
-    for problem in problems:
-        print(f"FAILED {problem}", file=sys.stderr)
+    for line in summary_lines(result):
+        print(line, file=sys.stderr if line.startswith("FAILED") else sys.stdout)
     status = "succeeded" if result.success else "FAILED"
     print(f"run {result.run_id} {status}: {args.start}..{args.end}")
     return 0 if result.success else 1

@@ -33,7 +33,7 @@ def prepare_dagster_home(data_dir: Path) -> Path:
 
 
 def run_demo(*, port: int, scale: str, ui: bool) -> int:
-    from afas_pipeline.runner import failures, outcomes, run_range
+    from afas_pipeline.runner import run_range, summary_lines
     from afas_pipeline.simulator.process import SimulatorProcess
 
     data_dir = Path(os.environ.get("AFAS_PIPELINE_DATA_DIR", "data")).resolve()
@@ -47,13 +47,9 @@ def run_demo(*, port: int, scale: str, ui: bool) -> int:
         start = parse_day(os.environ.get("AFAS_PIPELINE_START_DATE", "2025-01-01"))
         end = amsterdam_today()
         print(f"Loading {start}..{end} into {data_dir} ...", flush=True)
-        result = run_range(start, end)
-        for outcome in outcomes(result):
-            rows = outcome.metadata.get("rows", "")
-            print(f"  {outcome.asset:45} rows={rows}")
+        result = run_range(start, end, log_level="WARNING")
+        print("\n".join(summary_lines(result)))
         if not result.success:
-            for problem in failures(result):
-                print(f"FAILED {problem}", file=sys.stderr)
             return 1
         if not ui:
             return 0

@@ -59,6 +59,29 @@ def outcomes(result: dg.ExecuteInProcessResult) -> list[AssetOutcome]:
     return list(seen.values())
 
 
+def summary_lines(result: dg.ExecuteInProcessResult) -> list[str]:
+    """What a run did, for a terminal: each AFAS asset with its figures, dbt and the marts in a
+    line each, then any failed step."""
+    lines, models = [], 0
+    for outcome in outcomes(result):
+        if outcome.asset.startswith("warehouse/"):
+            models += 1
+        elif outcome.asset.startswith("afas/"):
+            figures = ", ".join(
+                f"{k}={outcome.metadata[k]}" for k in _FIGURES if k in outcome.metadata
+            )
+            lines.append(f"  {outcome.asset:42} {figures}")
+        else:
+            lines.append(f"  {outcome.asset:42} {outcome.metadata.get('tables', '')} tables")
+    if models:
+        lines.append(f"  {'dbt models built and tested':42} {models}")
+    lines += [f"FAILED {problem}" for problem in failures(result)]
+    return lines
+
+
+_FIGURES = ("rows", "pages", "api_calls", "retries", "duration_s", "deleted")
+
+
 def failures(result: dg.ExecuteInProcessResult) -> list[str]:
     """The error message of every failed step, without the stack."""
     messages = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -45,6 +46,8 @@ __all__ = [
 ]
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+# How often a live clock catches up with the wall clock (seconds).
+LIVE_CLOCK_STEP_S = 60.0
 DEFAULT_TOKEN_DATA = "949C1A9CD9AE4797950D94F55A7A4D056770472D4963CB9A8D3800BEE0CCE6A2"
 _LINE_CONNECTORS = (
     "DWH_Financiele_mutaties",
@@ -108,6 +111,7 @@ class Environment:
         )
         self._ledger.run_until(to_seconds(now))
         self._now = now
+        self._followed_at = float("-inf")
         self._cache: dict[str, tuple[object, pl.DataFrame]] = {}
 
     # ---- clock ----
@@ -133,8 +137,13 @@ class Environment:
         return dict(counts)
 
     def _follow_wall_clock(self) -> None:
-        # Never backwards: in the October DST hour the wall clock repeats an hour.
-        if self.config.live_clock:
+        # Never backwards: in the October DST hour the wall clock repeats an hour. At most once
+        # per LIVE_CLOCK_STEP_S, so a paged read does not rebuild frames on every request.
+        if not self.config.live_clock:
+            return
+        moment = time.monotonic()
+        if moment - self._followed_at >= LIVE_CLOCK_STEP_S:
+            self._followed_at = moment
             self._advance_to(amsterdam_now())
 
     # ---- reading ----
