@@ -9,8 +9,11 @@ and nobody ever sees half a build.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import signal
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,14 +25,96 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 WAREHOUSE_FILE = "warehouse.duckdb"
 MARTS_FILE = "marts.duckdb"
 MARTS_SCHEMA = "marts"
+BUILD_PID_FILE = "dbt-build.pid"
 
 
 @contextmanager
 def warehouse_lock(data_dir: Path) -> Iterator[None]:
     """Hold the warehouse for one build (or publish); others wait instead of failing."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / "warehouse.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with _flock(data_dir / "warehouse.lock", fcntl.LOCK_EX):
+        yield
+
+
+@contextmanager
+def raw_lock(data_dir: Path, *, shared: bool) -> Iterator[None]:
+    """Readers of the raw layer (dbt builds: shared) against writers (extraction: exclusive).
+
+    A rename is atomic, but DuckDB opens a Parquet file more than once during a scan (footer at
+    bind time, data at execution), so a day file replaced in between fails the build with "Could
+    not read enough bytes" (found by tests/reliability: a backfill overlapping another run's
+    dbt build). Holding this lock while extracting keeps a build's raw layer still.
+    """
+    with _flock(data_dir / "raw.lock", fcntl.LOCK_SH if shared else fcntl.LOCK_EX):
+        yield
+
+
+@contextmanager
+def recorded_build(data_dir: Path, pid: int) -> Iterator[None]:
+    """Record the running dbt build's process for the next builder (see `stop_orphaned_build`)."""
+    record = data_dir / BUILD_PID_FILE
+    record.write_text(f"{pid} {_start_time(pid)}\n")
+    try:
+        yield
+    finally:
+        record.unlink(missing_ok=True)
+
+
+def stop_orphaned_build(data_dir: Path, *, grace: float = 10.0) -> int | None:
+    """Stop a dbt build left running by a killed run; returns its pid if there was one.
+
+    Call holding `warehouse_lock`. The lock dies with the run that held it, but its dbt child
+    does not: it goes on writing the warehouse (Python ignores SIGPIPE, so losing its parent's
+    pipe does not stop it) and a new build then fails on DuckDB's file lock (found by
+    tests/reliability: SIGKILL of `afas-pipeline run` during `dbt build`). Holding the lock
+    means no live run owns that build, so it is safe to stop; DuckDB's WAL keeps the file sound.
+    """
+    record = data_dir / BUILD_PID_FILE
+    try:
+        pid_text, _, started = record.read_text().strip().partition(" ")
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        return None
+    record.unlink(missing_ok=True)
+    if not _alive(pid) or _start_time(pid) != started:  # gone, or the pid was reused
+        return None
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not _alive(pid):
+            break
+    return pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited, not yet reaped by its new parent) counts as gone.
+    stat = Path(f"/proc/{pid}/stat")
+    with contextlib.suppress(OSError, IndexError):
+        return stat.read_text().rsplit(") ", 1)[1][0] != "Z"
+    return True
+
+
+def _start_time(pid: int) -> str:
+    # The process's start time (Linux), so a reused pid is never mistaken for the old build.
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[19]
+    return ""
+
+
+@contextmanager
+def _flock(path: Path, mode: int) -> Iterator[None]:
+    # flock dies with the process, so a killed run never leaves a lock behind.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, mode)
         try:
             yield
         finally:

@@ -20,7 +20,14 @@ from dagster_dbt import (
 
 from afas_pipeline.defs.extract import KEY_PREFIX
 from afas_pipeline.defs.resources import StorageResource
-from afas_pipeline.warehouse import DBT_PROJECT_DIR, publish_marts, warehouse_lock
+from afas_pipeline.warehouse import (
+    DBT_PROJECT_DIR,
+    publish_marts,
+    raw_lock,
+    recorded_build,
+    stop_orphaned_build,
+    warehouse_lock,
+)
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 MARTS_DATABASE_KEY = dg.AssetKey(["analysts", "marts_database"])
@@ -57,8 +64,13 @@ def warehouse_models(
 ) -> Iterator[Any]:
     """Builds and tests the staging, intermediate and mart models in the warehouse."""
     os.environ["AFAS_PIPELINE_DATA_DIR"] = str(storage.path)  # dbt's profile reads it
-    with warehouse_lock(storage.path):
-        yield from dbt.cli(["build"], context=context).stream()
+    with warehouse_lock(storage.path), raw_lock(storage.path, shared=True):
+        orphan = stop_orphaned_build(storage.path)
+        if orphan is not None:
+            context.log.warning(f"stopped dbt build {orphan} left running by a killed run")
+        invocation = dbt.cli(["build"], context=context)
+        with recorded_build(storage.path, invocation.process.pid):
+            yield from invocation.stream()
 
 
 @dg.asset(

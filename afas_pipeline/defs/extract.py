@@ -23,6 +23,7 @@ from afas_pipeline.extract.loader import (
 )
 from afas_pipeline.extract.specs import CHANGED_ENTRY_DATES, ExtractSpec, spec_by_name
 from afas_pipeline.extract.storage import RawStore
+from afas_pipeline.warehouse import raw_lock
 
 GROUP = "afas_extract"
 KEY_PREFIX = "afas"
@@ -118,7 +119,7 @@ def _build_partitioned_asset(
         window = context.partition_time_window
         days = DayRange(wall_clock(window.start).date(), wall_clock(window.end).date())
         store = storage.raw_store()
-        with afas.client() as client:
+        with raw_lock(storage.path, shared=False), afas.client() as client:
             admins = resolve_administrations(client, afas.configured_administrations())
             report = load_days(
                 client,
@@ -129,11 +130,9 @@ def _build_partitioned_asset(
                 run_id=context.run_id,
                 first_partition=first_partition,
             )
+            check = _unique_key_check(store, spec, days.days)  # reads the files: still locked
         context.log.info(_summary(report))
-        return dg.MaterializeResult(
-            metadata=_metadata(report),
-            check_results=[_unique_key_check(store, spec, days.days)],
-        )
+        return dg.MaterializeResult(metadata=_metadata(report), check_results=[check])
 
     return _asset
 
@@ -150,7 +149,7 @@ def _snapshot_asset(spec: ExtractSpec) -> dg.AssetsDefinition:
     def _asset(
         context: AssetExecutionContext, afas: AfasResource, storage: StorageResource
     ) -> dg.MaterializeResult:
-        with afas.client() as client:
+        with raw_lock(storage.path, shared=False), afas.client() as client:
             admins = resolve_administrations(client, afas.configured_administrations())
             report = load_snapshot(
                 client, storage.raw_store(), spec, administrations=admins, run_id=context.run_id
@@ -180,7 +179,7 @@ def _deletion_asset(spec: ExtractSpec, specs: Sequence[ExtractSpec]) -> dg.Asset
         context: AssetExecutionContext, afas: AfasResource, storage: StorageResource
     ) -> dg.MaterializeResult:
         store = storage.raw_store()
-        with afas.client() as client:
+        with raw_lock(storage.path, shared=False), afas.client() as client:
             report = _detect_deletions(client, store, spec, changed, afas, context.run_id)
         context.log.info(f"{_summary(report)}; {report.deleted} deleted")
         return dg.MaterializeResult(

@@ -14,7 +14,9 @@ import random
 import threading
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
+from afas_pipeline.simulator.hostile import MODES, rewrite
 from afas_pipeline.simulator.query import UNEXPECTED_MESSAGE, error_body
 
 # The key under which the outermost middleware keeps the server's own `send`, so a drop can reach
@@ -50,11 +52,16 @@ class FaultConfig:
     only_paths: tuple[str, ...] = ()
     # HTTP methods (e.g. "GET"); empty means all.
     methods: tuple[str, ...] = ()
+    # A mode of `hostile.MODES`: every GetConnector page (GET /connectors/{id}) that passes
+    # `applies` is answered, with 200, in that spoiled form. Empty means off.
+    hostile: str = ""
 
     def __post_init__(self) -> None:
         for name in ("error_500_rate", "error_503_rate", "drop_rate", "slow_page_rate"):
             _check_rate(name, getattr(self, name))
         _check_rate("booking_layout_locked_rate", self.booking_layout_locked_rate)
+        if self.hostile and self.hostile not in MODES:
+            raise ValueError(f"unknown hostile mode {self.hostile!r}; one of {', '.join(MODES)}")
         if self.burst_length < 1:
             raise ValueError("burst_length must be at least 1")
         # Accept lists from JSON while staying hashable and frozen.
@@ -176,7 +183,11 @@ class FaultMiddleware:
         decision = self.injector.decide(scope["method"], path)
         if decision.delay > 0:
             await asyncio.sleep(decision.delay)
-        if decision.fault is None:
+        config = self.injector.config
+        hostile = config.hostile if config.applies(scope["method"], path) else ""
+        if decision.fault is None and hostile and _is_page(scope["method"], path):
+            await _send_hostile(self.app, scope, receive, send, hostile)
+        elif decision.fault is None:
             await self.app(scope, receive, send)
         elif decision.fault == "drop":
             await _drop_connection(scope, send)
@@ -192,6 +203,42 @@ class FaultMiddleware:
         if rest.lower().lstrip("/").startswith(self.admin):
             return None
         return rest
+
+
+def _is_page(method: str, path: str) -> bool:
+    segments = [s for s in path.lower().split("/") if s]
+    return method.upper() == "GET" and len(segments) == 2 and segments[0] == "connectors"
+
+
+async def _send_hostile(
+    app: Any, scope: dict[str, Any], receive: Any, send: Any, mode: str
+) -> None:
+    # Let the app answer into a buffer, then spoil a good (200) page; anything else passes on.
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def capture(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        else:
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, capture)
+    body = b"".join(chunks)
+    if start.get("status") == 200:
+        body = rewrite(mode, body, _take(scope))
+    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": start["status"], "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _take(scope: dict[str, Any]) -> int:
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    try:
+        return int(query.get("take", ["100"])[0])
+    except ValueError:
+        return 100
 
 
 async def _send_fault(send: Any, fault: str, retry_after: int) -> None:
