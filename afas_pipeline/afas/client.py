@@ -174,6 +174,7 @@ class AfasClient:
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._meta: dict[str, GetConnectorMeta] = {}
         self._meta_lock = threading.Lock()
+        self._meta_fetching: dict[str, threading.Lock] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -206,12 +207,20 @@ class AfasClient:
         """`GET /metainfo/get/{id}`, cached for the lifetime of this client."""
         with self._meta_lock:
             cached = self._meta.get(connector_id)
-        if cached is not None:
-            return cached
-        path = f"/metainfo/get/{_segment(connector_id)}"
-        meta = GetConnectorMeta.from_json(self._get_json(path, connector_id=connector_id))
-        with self._meta_lock:
-            return self._meta.setdefault(connector_id, meta)
+            if cached is not None:
+                return cached
+            fetching = self._meta_fetching.setdefault(connector_id, threading.Lock())
+        # One request per connector: the worker threads of a parallel read all start by asking
+        # for the same metainfo, and without this each of them sent the request itself.
+        with fetching:
+            with self._meta_lock:
+                cached = self._meta.get(connector_id)
+            if cached is not None:
+                return cached
+            path = f"/metainfo/get/{_segment(connector_id)}"
+            meta = GetConnectorMeta.from_json(self._get_json(path, connector_id=connector_id))
+            with self._meta_lock:
+                return self._meta.setdefault(connector_id, meta)
 
     def describe_update_connector(self, connector_id: str) -> UpdateConnectorMeta:
         """`GET /metainfo/update/{id}`: the UpdateConnector's object tree."""

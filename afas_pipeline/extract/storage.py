@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -36,6 +36,8 @@ DELETED_RUN_ID_COLUMN = "_deleted_run_id"
 LOAD_COLUMNS = (PARTITION_COLUMN, LOADED_AT_COLUMN, RUN_ID_COLUMN)
 DAYS, DISPLACED, DELETED = "days", "displaced", "deleted"
 SCHEMA_FILE = "_schema.parquet"
+# Rows read at once when spooled pages are split into day files (bounds the memory).
+SPLIT_BATCH_ROWS = 100_000
 
 
 class RawStore:
@@ -115,37 +117,38 @@ class RawStore:
 
         The spooled page files carry a `_partition` column. Rows that the old file of a day held
         and the new one does not are first kept under `displaced/`. Returns rows per day.
+        Rows of a day outside `days` raise ValueError before any day is replaced.
         """
-        stage = self.run_dir(run_id, f"split-{connector_id}")
-        try:
-            counts = _split_by_day(spool_files, stage)
-            for day in days:
-                new_file = stage / f"{PARTITION_COLUMN}={day.isoformat()}" / "data_0.parquet"
-                self._replace_day(connector_id, day, new_file, key=key, run_id=run_id)
-            unexpected = set(counts) - set(days)
-            if unexpected:
-                raise ValueError(
-                    f"{connector_id}: rows outside the requested days: {sorted(unexpected)[:5]}"
-                )
-            return {day: counts.get(day, 0) for day in days}
-        finally:
-            self.discard_run_dir(stage)
+        layout = _spool_layout(spool_files)
+        counts = {date.fromisoformat(day): n for day, (n, _) in layout.items()}
+        unexpected = set(counts) - set(days)
+        if unexpected:
+            raise ValueError(
+                f"{connector_id}: rows outside the requested days: {sorted(unexpected)[:5]}"
+            )
+        for day, frame in _frames_by_day(layout):
+            self._replace_day(connector_id, day, frame, key=key, run_id=run_id)
+        for day in days:
+            if day not in counts:
+                self._replace_day(connector_id, day, None, key=key, run_id=run_id)
+        return {day: counts.get(day, 0) for day in days}
 
     def _replace_day(
-        self, connector_id: str, day: date, new_file: Path, *, key: Sequence[str], run_id: str
+        self,
+        connector_id: str,
+        day: date,
+        new: pl.DataFrame | None,
+        *,
+        key: Sequence[str],
+        run_id: str,
     ) -> None:
         target = self.day_path(connector_id, day)
-        has_new = new_file.exists()
         if target.exists():
-            displaced = _rows_missing_from(target, new_file if has_new else None, key)
+            displaced = _rows_missing_from(target, new, key)
             if displaced.height:
                 self.append_history(connector_id, DISPLACED, displaced, f"{day}-{run_id}")
-        if has_new:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-            shutil.copyfile(new_file, temporary)
-            _fsync(temporary)
-            os.replace(temporary, target)
+        if new is not None:
+            write_atomically(new, target)
         else:
             target.unlink(missing_ok=True)
 
@@ -174,32 +177,69 @@ def _fsync(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def _split_by_day(spool_files: Sequence[Path], stage: Path) -> dict[date, int]:
-    """Write the spooled rows to one file per `_partition` day; return rows per day."""
+def _spool_layout(spool_files: Sequence[Path]) -> dict[str, tuple[int, set[str]]]:
+    """Per `_partition` day: its row count and the spooled page files that hold it."""
     if not spool_files:
         return {}
     files = [str(p) for p in spool_files]
     with duckdb.connect() as con:
-        con.execute(
-            f"copy (select * from read_parquet($files)) to '{_sql_path(stage)}' "
-            f"(format parquet, partition_by ({PARTITION_COLUMN}), write_partition_columns true, "
-            "overwrite true)",
-            {"files": files},
-        )
-        counts = con.execute(
-            f"select {PARTITION_COLUMN}, count(*) from read_parquet($files) group by all",
+        rows = con.execute(
+            f"select filename, {PARTITION_COLUMN}, count(*) "
+            "from read_parquet($files, filename = true) group by all",
             {"files": files},
         ).fetchall()
-    return {date.fromisoformat(day): n for day, n in counts}
+    layout: dict[str, tuple[int, set[str]]] = {}
+    for filename, day, n in rows:
+        count, holders = layout.get(day, (0, set()))
+        holders.add(filename)
+        layout[day] = (count + n, holders)
+    return layout
 
 
-def _rows_missing_from(old_file: Path, new_file: Path | None, key: Sequence[str]) -> pl.DataFrame:
+def _frames_by_day(
+    layout: dict[str, tuple[int, set[str]]],
+) -> Iterator[tuple[date, pl.DataFrame]]:
+    """The spooled rows of each day, read in batches of about `SPLIT_BATCH_ROWS` rows.
+
+    Only the page files of a batch's days are read, so memory follows the batch, not the
+    length of the backfill (one DuckDB copy partitioned over a whole 1M-line backfill needed
+    650 MB), and each day goes straight to its final file: no staging folder to write, copy
+    and delete (on a slow disk that cost more than the download).
+    """
+    counts = {day: n for day, (n, _) in layout.items()}
+    for first, last in _day_batches(counts, SPLIT_BATCH_ROWS):
+        days = [day for day in counts if first <= day <= last]
+        files = sorted(set().union(*(layout[day][1] for day in days)))
+        batch = (
+            pl.scan_parquet(files)
+            .filter(pl.col(PARTITION_COLUMN).is_between(pl.lit(first), pl.lit(last)))
+            .collect()
+        )
+        for (day,), frame in sorted(batch.partition_by(PARTITION_COLUMN, as_dict=True).items()):
+            yield date.fromisoformat(str(day)), frame
+
+
+def _day_batches(counts: dict[str, int], max_rows: int) -> list[tuple[str, str]]:
+    """Consecutive ranges of days of at most `max_rows` rows (or one day, if bigger)."""
+    batches: list[tuple[str, str]] = []
+    first = last = None
+    rows = 0
+    for day in sorted(counts):
+        if first is not None and rows + counts[day] > max_rows:
+            batches.append((first, last))  # type: ignore[arg-type]
+            first, rows = None, 0
+        first = first or day
+        last = day
+        rows += counts[day]
+    if first is not None:
+        batches.append((first, last))  # type: ignore[arg-type]
+    return batches
+
+
+def _rows_missing_from(
+    old_file: Path, new: pl.DataFrame | None, key: Sequence[str]
+) -> pl.DataFrame:
     old = pl.read_parquet(old_file)
-    if new_file is None:
+    if new is None:
         return old
-    new_keys = pl.read_parquet(new_file, columns=list(key))
-    return old.join(new_keys, on=list(key), how="anti", nulls_equal=True)
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
+    return old.join(new.select(key), on=list(key), how="anti", nulls_equal=True)
