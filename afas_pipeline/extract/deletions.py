@@ -52,17 +52,24 @@ class DeletionReport(LoadReport):
     checked_dates: int = 0
 
 
-def live_versions(store: RawStore, spec: ExtractSpec) -> pl.DataFrame:
+def live_versions(
+    store: RawStore, spec: ExtractSpec, *, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
     """The newest loaded version of every key that is not known to be deleted.
 
     Displaced rows count as versions too, so a key whose day was re-read stays known. A
-    deletion counts only if it was seen after that version was loaded.
+    deletion counts only if it was seen after that version was loaded. With `columns`, only
+    those (and what the versioning needs) are read: a check of a million lines then holds keys
+    in memory, not whole rows.
     """
     files = store.day_files(spec.name) + store.history_files(spec.name, DISPLACED)
     if not files:
         return pl.DataFrame()
     key = list(spec.key)
     versions = pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")
+    if columns is not None:
+        needed = [*key, spec.modification_field, LOADED_AT_COLUMN, *columns]
+        versions = versions.select(list(dict.fromkeys(needed)))
     newest = versions.sort([spec.modification_field, LOADED_AT_COLUMN]).unique(
         subset=key, keep="last", maintain_order=True
     )
@@ -98,7 +105,7 @@ def detect_deleted_journal_lines(
     started_at, started, before = datetime.now(UTC), time.monotonic(), client.stats.snapshot()
     state_path = store.data_dir / "state" / f"{spec.name}-checked-entry-dates.parquet"
     try:
-        live = live_versions(store, spec)
+        live = live_versions(store, spec, columns=[ENTRY_DATE])
         dates = _dates_to_check(changed_dates, state_path, live)
         report.checked_dates = len(dates)
         if dates:
@@ -122,7 +129,7 @@ def detect_deleted_by_key_scan(
     report = DeletionReport(spec.name, "deletion check")
     started_at, started, before = datetime.now(UTC), time.monotonic(), client.stats.snapshot()
     try:
-        live = live_versions(store, spec)
+        live = live_versions(store, spec, columns=[])
         if live.height:
             candidates = live.filter(pl.col(LOADED_AT_COLUMN) < started_at)
             query = PageQuery(
@@ -155,7 +162,9 @@ def _flag_missing(
     report.checked_keys = candidates.height
     gone = candidates.join(present, on=key, how="anti", nulls_equal=True)
     if gone.height:
-        flagged = gone.with_columns(
+        # The candidates hold only keys; the last version is kept whole.
+        whole = live_versions(store, spec).join(gone.select(key), on=key, how="semi")
+        flagged = whole.with_columns(
             pl.lit(seen_at, dtype=pl.Datetime("us", "UTC")).alias(DELETED_SEEN_AT_COLUMN),
             pl.lit(run_id, dtype=pl.String).alias(DELETED_RUN_ID_COLUMN),
         )

@@ -1,3 +1,7 @@
+-- A table, not a view like the other staging models: resolving the newest version of every
+-- line scans all raw Parquet, and the tests and models downstream would each repeat that.
+{{ config(materialized='table') }}
+
 with source as (
     {{ afas_newest_versions('DWH_Financiele_mutaties', ['UnitId', 'EntryNo', 'SeqNo']) }}
 )
