@@ -8,6 +8,7 @@ import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
 
+from afas_pipeline.afas import AfasClient
 from afas_pipeline.defs.resources import AfasResource, StorageResource
 from afas_pipeline.extract.days import DayRange, wall_clock
 from afas_pipeline.extract.deletions import (
@@ -120,7 +121,7 @@ def _build_partitioned_asset(
         days = DayRange(wall_clock(window.start).date(), wall_clock(window.end).date())
         store = storage.raw_store()
         with raw_lock(storage.path, shared=False), afas.client() as client:
-            admins = resolve_administrations(client, afas.configured_administrations())
+            admins = _administrations(client, afas, spec)
             report = load_days(
                 client,
                 store,
@@ -150,7 +151,7 @@ def _snapshot_asset(spec: ExtractSpec) -> dg.AssetsDefinition:
         context: AssetExecutionContext, afas: AfasResource, storage: StorageResource
     ) -> dg.MaterializeResult:
         with raw_lock(storage.path, shared=False), afas.client() as client:
-            admins = resolve_administrations(client, afas.configured_administrations())
+            admins = _administrations(client, afas, spec)
             report = load_snapshot(
                 client, storage.raw_store(), spec, administrations=admins, run_id=context.run_id
             )
@@ -194,15 +195,28 @@ def _deletion_asset(spec: ExtractSpec, specs: Sequence[ExtractSpec]) -> dg.Asset
     return _asset
 
 
+def _administrations(client: AfasClient, afas: AfasResource, spec: ExtractSpec) -> list[int] | None:
+    """The administrations to read one by one; None (and no request) for connectors whose rows
+    belong to no administration, such as accounts, VAT codes, debtors and creditors."""
+    if spec.contract.administration_field is None:
+        return None
+    return resolve_administrations(client, afas.configured_administrations())
+
+
 def _detect_deletions(
-    client, store: RawStore, spec: ExtractSpec, changed: ExtractSpec, afas: AfasResource, run_id
+    client: AfasClient,
+    store: RawStore,
+    spec: ExtractSpec,
+    changed: ExtractSpec,
+    afas: AfasResource,
+    run_id: str,
 ) -> DeletionReport:
     if spec.deletion == "full_key_scan":
         return detect_deleted_by_key_scan(client, store, spec, run_id=run_id)
     snapshot = store.snapshot_path(changed.name)
     if not snapshot.exists():
         raise dg.Failure(f"{changed.name} has not been loaded yet: materialize it first")
-    admins = resolve_administrations(client, afas.configured_administrations())
+    admins = _administrations(client, afas, spec)
     return detect_deleted_journal_lines(
         client,
         store,

@@ -160,7 +160,11 @@ def _flag_missing(
     key = list(spec.key)
     present = _afas_keys(client, queries, spec, report)
     report.checked_keys = candidates.height
-    gone = candidates.join(present, on=key, how="anti", nulls_equal=True)
+    gone = (
+        candidates
+        if present is None
+        else candidates.join(present, on=key, how="anti", nulls_equal=True)
+    )
     if gone.height:
         # The candidates hold only keys; the last version is kept whole.
         whole = live_versions(store, spec).join(gone.select(key), on=key, how="semi")
@@ -174,15 +178,14 @@ def _flag_missing(
 
 def _afas_keys(
     client: AfasClient, queries: list[PageQuery], spec: ExtractSpec, report: LoadReport
-) -> pl.DataFrame:
-    """The keys AFAS returns for `queries`; only key columns are kept, so memory stays small."""
+) -> pl.DataFrame | None:
+    """The keys AFAS returns for `queries` (None: none at all); only key columns are kept, so
+    memory stays small."""
     parts = []
     for _, frame in iter_frames(client, queries, spec):
         report.observe(frame, None)
         parts.append(frame.select(spec.key))
-    if not parts:
-        return pl.DataFrame(schema={k: pl.Int64 for k in spec.key})
-    return pl.concat(parts).unique()
+    return pl.concat(parts).unique() if parts else None
 
 
 def _dates_to_check(changed: pl.DataFrame, state_path: Path, live: pl.DataFrame) -> list[date]:
