@@ -12,6 +12,7 @@ import httpx
 import polars as pl
 import pytest
 
+from afas_pipeline.afas import RetryPolicy
 from afas_pipeline.extract.days import DayRange
 from afas_pipeline.extract.deletions import (
     detect_deleted_by_key_scan,
@@ -199,7 +200,10 @@ def test_dropped_connections_and_500s_mid_partition_are_retried(
     simulator: Simulator, store: RawStore
 ) -> None:
     _set_faults(simulator, error_500_rate=0.15, drop_rate=0.1, seed=5)
-    with client_for(simulator, max_concurrency=4) as client:
+    # A quarter of all requests fail: with 10 attempts a request gives up once in ~10^6, so
+    # the test is about retrying, not about luck (the production default is 6 attempts, 300 s).
+    patient = RetryPolicy(max_attempts=10, initial_backoff=0.01, max_backoff=0.05, total_timeout=30)
+    with client_for(simulator, retry=patient, max_concurrency=4) as client:
         report = load_days(
             client,
             store,
