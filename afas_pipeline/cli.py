@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--start", type=_day, required=True, help="first day, YYYY-MM-DD")
     run.add_argument("--end", type=_day, required=True, help="last day (inclusive), YYYY-MM-DD")
     run.add_argument("--verbose", action="store_true", help="print Dagster's event log too")
+    run.add_argument(
+        "--rebuild", action="store_true", help="run the dbt build even if nothing changed"
+    )
     run.set_defaults(handler=_run)
 
     demo = commands.add_parser("demo", help="the pipeline against the simulator, then the UI")
@@ -78,7 +81,8 @@ def _simulator(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from afas_pipeline.runner import run_range, summary_lines
 
-    result = run_range(args.start, args.end, log_level="DEBUG" if args.verbose else "WARNING")
+    log_level = "DEBUG" if args.verbose else "WARNING"
+    result = run_range(args.start, args.end, log_level=log_level, rebuild=args.rebuild)
     for line in summary_lines(result):
         print(line, file=sys.stderr if line.startswith("FAILED") else sys.stdout)
     status = "succeeded" if result.success else "FAILED"

@@ -5,18 +5,27 @@ DuckDB allows one writer per file and an open reader blocks a writer. So dbt alo
 the headless command), and analysts read `marts.duckdb`: a copy of the `marts` schema written
 under a temporary name and renamed into place. A query open on the old copy goes on undisturbed,
 and nobody ever sees half a build.
+
+A build costs tens of seconds whatever changed, so the published marts carry a digest of
+everything a build reads (`build_inputs`), and a build whose inputs equal the published ones is
+skipped. dbt's folders live under the data folder, one per build, with dbt's parse kept between
+builds (its partial parsing) instead of reparsing the project every time.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
+import shutil
 import signal
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from importlib import metadata
 from pathlib import Path
 
 import duckdb
@@ -26,6 +35,13 @@ WAREHOUSE_FILE = "warehouse.duckdb"
 MARTS_FILE = "marts.duckdb"
 MARTS_SCHEMA = "marts"
 BUILD_PID_FILE = "dbt-build.pid"
+BUILDS_DIR = "dbt"  # dbt's target folders, one per build, and the kept parse
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+BUILT_INPUTS_FILE = "built.inputs"  # in BUILDS_DIR: the inputs of the last complete build
+PUBLISHED_INPUTS_FILE = "marts.inputs"  # beside marts.duckdb: the inputs it was built from
+KEPT_BUILDS = 3
+_DBT_PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+_VERSIONED = ("dbt-core", "dbt-duckdb", "duckdb")
 
 
 @contextmanager
@@ -121,6 +137,78 @@ def _flock(path: Path, mode: int) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def build_inputs(data_dir: Path, *, today: date | None = None) -> str:
+    """A digest of everything a dbt build reads: the raw layer, the write-back outbox (published
+    beside the marts), the dbt project, the versions of dbt and DuckDB, and the date (the marts
+    age open items and cut off future entries as of today). Call holding the raw lock (shared).
+    """
+    digest = hashlib.sha256(str(today or date.today()).encode())
+    for package in _VERSIONED:
+        digest.update(f"\0{package}={metadata.version(package)}".encode())
+    files = [*_files(data_dir / "raw"), data_dir / "writeback.duckdb"]
+    files += [f for part in _DBT_PROJECT_PARTS for f in _files(DBT_PROJECT_DIR / part)]
+    for path in files:
+        if path.is_file() and path.suffix != ".lock":
+            digest.update(f"\0{path}\0".encode())
+            with path.open("rb") as handle:
+                digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()
+
+
+def _files(root: Path) -> list[Path]:
+    return [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def published_inputs(data_dir: Path) -> str | None:
+    """The inputs of the build that `marts.duckdb` holds, if it was a complete one."""
+    with contextlib.suppress(OSError):
+        return (data_dir / PUBLISHED_INPUTS_FILE).read_text().strip() or None
+    return None
+
+
+def record_built_inputs(data_dir: Path, inputs: str | None) -> None:
+    """Note what the warehouse was built from; None while a build (or a partial one) changes it."""
+    record = data_dir / BUILDS_DIR / BUILT_INPUTS_FILE
+    if inputs is None:
+        record.unlink(missing_ok=True)
+    else:
+        _write_atomically(record, inputs.encode())
+
+
+def new_build_folder(data_dir: Path, run_id: str) -> Path:
+    """A fresh dbt target folder for one build, seeded with the last build's parse.
+
+    dbt reparses the whole project when its target folder has no `partial_parse.msgpack`
+    (seconds per build); dagster-dbt gives every build a fresh folder and seeds it only from the
+    project's own target folder, which `afas-pipeline prepare` parsed for another data folder.
+    """
+    builds = data_dir / BUILDS_DIR
+    folder = builds / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{run_id[:8]}"
+    folder.mkdir(parents=True)
+    kept = builds / PARTIAL_PARSE_FILE
+    if kept.exists():
+        shutil.copyfile(kept, folder / PARTIAL_PARSE_FILE)
+    return folder
+
+
+def keep_build_folder(data_dir: Path, folder: Path) -> None:
+    """Keep this build's parse for the next build and drop all but the newest build folders."""
+    builds = data_dir / BUILDS_DIR
+    parsed = folder / PARTIAL_PARSE_FILE
+    if parsed.exists():
+        _write_atomically(builds / PARTIAL_PARSE_FILE, parsed.read_bytes())
+    folders = sorted(p for p in builds.iterdir() if p.is_dir())
+    for old in folders[:-KEPT_BUILDS]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    temporary.write_bytes(content)
+    os.replace(temporary, path)
+
+
 def publish_marts(data_dir: Path) -> dict[str, int]:
     """Copy the mart tables to a new `marts.duckdb` and swap it in atomically.
 
@@ -129,6 +217,7 @@ def publish_marts(data_dir: Path) -> dict[str, int]:
     and schema `marts` holds a view of each (`marts.marts.fct_gl_entries`, or
     `<alias>.marts.fct_gl_entries` when attached under another name). The write-back's
     outbox is published beside them, as schema `writeback`.
+    The inputs of the build (`record_built_inputs`) are published with the marts.
     Call while holding `warehouse_lock`. Returns the row count of every published table.
     """
     from afas_pipeline.writeback.outbox import copy_outbox_schema
@@ -143,7 +232,11 @@ def publish_marts(data_dir: Path) -> dict[str, int]:
             con.execute("detach warehouse")
             counts.update(copy_outbox_schema(con, data_dir))
             con.execute("checkpoint")
+        built = data_dir / BUILDS_DIR / BUILT_INPUTS_FILE
+        inputs = built.read_bytes() if built.exists() else b""
+        (data_dir / PUBLISHED_INPUTS_FILE).unlink(missing_ok=True)  # never vouch for old marts
         os.replace(temporary, target)
+        _write_atomically(data_dir / PUBLISHED_INPUTS_FILE, inputs)
     finally:
         temporary.unlink(missing_ok=True)
     return counts

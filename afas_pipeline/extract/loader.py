@@ -23,7 +23,6 @@ from afas_pipeline.extract.storage import (
     PARTITION_COLUMN,
     RUN_ID_COLUMN,
     RawStore,
-    write_atomically,
 )
 
 # Days per request: long backfills are split by date so that no single query needs huge skips.
@@ -125,7 +124,7 @@ def load_snapshot(
     try:
         files = _spool_pages(client, queries, spool, spec, report, run_id)
         frame = pl.read_parquet(files) if files else _empty_frame(client, spec)
-        write_atomically(frame, store.snapshot_path(spec.name))
+        store.write_snapshot(spec.name, frame)
     finally:
         store.discard_run_dir(spool)
         finish_report(report, client, stats_before, started)

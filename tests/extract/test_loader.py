@@ -115,6 +115,7 @@ def test_rerunning_partitions_in_any_order_changes_nothing(
 ) -> None:
     _load_everything(simulator, store)
     before = file_contents(store.raw_dir)
+    before_bytes = _file_bytes(store.raw_dir)
     ranges = [
         (date(2026, 3, 1), date(2026, 3, 31)),
         (date(2025, 10, 26), date(2025, 10, 26)),
@@ -128,6 +129,28 @@ def test_rerunning_partitions_in_any_order_changes_nothing(
         for spec in (LINES, DEBTORS, CREDITORS):
             load_range(simulator, store, spec, first, last, f"rerun-{number}")
     assert file_contents(store.raw_dir) == before
+    # Unchanged files are left alone (not rewritten with a new _loaded_at): dbt builds over
+    # an unchanged raw layer are skipped on that basis.
+    assert _file_bytes(store.raw_dir) == before_bytes
+
+
+def test_reloading_an_unchanged_snapshot_leaves_its_file_alone(
+    simulator: Simulator, store: RawStore
+) -> None:
+    invoices = spec_by_name("Profit_Debtor_Invoices")  # several pages, read concurrently
+    load_whole(simulator, store, invoices, "first")
+    path = store.snapshot_path(invoices.name)
+    before = path.read_bytes()
+    load_whole(simulator, store, invoices, "again")
+    assert path.read_bytes() == before
+    simulator.environment.advance(days=2)
+    load_whole(simulator, store, invoices, "later")
+    assert without_load_columns(pl.read_parquet(path)).height != 0
+    assert path.read_bytes() != before
+
+
+def _file_bytes(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted(folder.rglob("*.parquet"))}
 
 
 def test_clock_moving_reflects_new_edited_and_deleted_records(

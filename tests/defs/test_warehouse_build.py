@@ -1,0 +1,96 @@
+"""The dbt build is skipped when nothing it reads changed, and only then."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from afas_pipeline.runner import run_range, summary_lines
+from afas_pipeline.warehouse import BUILDS_DIR, KEPT_BUILDS, MARTS_FILE, build_inputs
+from tests.conftest import NOW, Pipeline
+
+MARTS_STEP = "analysts__marts_database"
+
+
+def _warehouse_materializations(result) -> list[str]:
+    return [
+        event.asset_key.to_user_string()
+        for event in result.get_asset_materialization_events()
+        if event.asset_key.path[0] == "warehouse"
+    ]
+
+
+def _marts_rows(data_dir: Path) -> dict[str, int]:
+    with duckdb.connect(str(data_dir / MARTS_FILE), read_only=True) as con:
+        tables = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+        return {
+            f"{schema}.{table}": con.execute(f'select count(*) from {schema}."{table}"').fetchall()[
+                0
+            ][0]
+            for schema, table in tables
+        }
+
+
+def test_a_run_with_nothing_new_skips_the_build_and_rebuild_forces_it(
+    loaded_pipeline: Pipeline,
+) -> None:
+    data = loaded_pipeline.data_dir
+    marts = data / MARTS_FILE
+    published = marts.stat()
+    rows = _marts_rows(data)
+
+    quiet = loaded_pipeline.run_ok(NOW.date(), NOW.date())
+
+    assert _warehouse_materializations(quiet) == []
+    assert quiet.is_node_skipped(MARTS_STEP)
+    assert (marts.stat().st_ino, marts.stat().st_mtime_ns) == (
+        published.st_ino,
+        published.st_mtime_ns,
+    )
+    assert any("dbt build skipped" in line for line in summary_lines(quiet))
+
+    forced = run_range(NOW.date(), NOW.date(), instance=loaded_pipeline.instance, rebuild=True)
+
+    assert forced.success
+    assert len(_warehouse_materializations(forced)) > 30
+    assert forced.is_node_success(MARTS_STEP)
+    assert marts.stat().st_ino != published.st_ino
+    assert _marts_rows(data) == rows
+    builds = [p for p in (data / BUILDS_DIR).iterdir() if p.is_dir()]
+    assert 0 < len(builds) <= KEPT_BUILDS  # dbt's target folders do not pile up
+    assert (data / BUILDS_DIR / "partial_parse.msgpack").exists()  # dbt's parse is kept
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    day = tmp_path / "data" / "raw" / "DWH_Financiele_mutaties" / "days"
+    day.mkdir(parents=True)
+    pl.DataFrame({"EntryNo": [1, 2], "AmtDebit": ["10.00", "0.00"]}).write_parquet(
+        day / "day=2026-11-20.parquet"
+    )
+    return tmp_path / "data"
+
+
+def test_build_inputs_follow_the_raw_data_the_outbox_and_the_date(data_dir: Path) -> None:
+    today = date(2026, 11, 21)
+    first = build_inputs(data_dir, today=today)
+    assert build_inputs(data_dir, today=today) == first
+
+    copy = data_dir.parent / "copy"
+    shutil.copytree(data_dir, copy)
+    assert build_inputs(copy, today=today) != first  # another data folder is another build
+
+    assert build_inputs(data_dir, today=date(2026, 11, 22)) != first  # aging moves daily
+
+    (data_dir / "writeback.duckdb").write_bytes(b"outbox")
+    with_outbox = build_inputs(data_dir, today=today)
+    assert with_outbox != first
+
+    day = next((data_dir / "raw").rglob("*.parquet"))
+    pl.DataFrame({"EntryNo": [1, 2], "AmtDebit": ["10.00", "0.01"]}).write_parquet(day)
+    assert build_inputs(data_dir, today=today) != with_outbox
