@@ -61,6 +61,7 @@ CONCURRENCY = 4  # the client's default max_concurrency
 SEED = 42
 # `afas-pipeline run` prints a line per asset: "  afas/<name>   rows=1, pages=1, ..."
 _ASSET_LINE = re.compile(r"^\s*(afas/[^\s:]+):?\s+(\S+=.*)$")
+_DBT_MODELS = re.compile(r"^\s*dbt models built and tested\s+(\d+)", re.MULTILINE)
 _STEP_TIME = re.compile(r'Finished execution of step "([^"]+)" in ([\d.]+)(ms|s|m\d+s)')
 
 
@@ -244,6 +245,7 @@ class Bench:
             extract_s=round(extract_s, 2),
             deletions_s=round(sum(v for k, v in steps.items() if k.endswith("_deletions")), 2),
             dbt_s=round(steps.get("warehouse_models", 0.0), 2),
+            dbt_models=sum(int(m) for m in _DBT_MODELS.findall(result.stdout)),
             publish_s=round(steps.get("analysts__marts_database", 0.0), 2),
             steps_s=round(sum(steps.values()), 2),
         )
@@ -278,7 +280,7 @@ class Bench:
         from afas_pipeline.afas import AfasClient, AfasSettings
         from afas_pipeline.afas.filters import Filter
         from afas_pipeline.extract.days import DayRange
-        from afas_pipeline.extract.loader import _day_queries, resolve_administrations
+        from afas_pipeline.extract.loader import day_queries, resolve_administrations
         from afas_pipeline.extract.specs import EXTRACT_SPECS
 
         settings = AfasSettings.create(token=sim.token, base_url=sim.base_url)
@@ -289,7 +291,8 @@ class Bench:
             for spec in (s for s in EXTRACT_SPECS if s.partitioned):
                 meta = client.describe_get_connector(spec.connector_id)
                 take = client._take(spec.connector_id, meta, None)
-                for query in _day_queries(spec, days, admins, 31, self.start):
+                planned = day_queries(spec, days, admins, self.start, parallel=CONCURRENCY)
+                for query in planned:
                     params = {"orderbyfieldids": ",".join(spec.key)}
                     params.update(Filter.of(query.filter).to_query_params())
                     queries.append({"connector": spec.connector_id, "params": params, "take": take})

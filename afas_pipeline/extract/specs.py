@@ -22,6 +22,9 @@ class ExtractSpec:
     contract: ConnectorSpec
     connector_id: str
     deletion: DeletionStrategy | None = None
+    # Large enough (journal lines: millions) that a range is read in parallel stretches of
+    # days; a master-data connector's range is one query per administration.
+    bulk: bool = False
 
     @property
     def name(self) -> str:
@@ -43,12 +46,14 @@ class ExtractSpec:
         return self.contract.modification_field
 
 
-def _spec(contract_id: str, deletion: DeletionStrategy | None = None) -> ExtractSpec:
-    return ExtractSpec(CONNECTORS[contract_id], contract_id, deletion)
+def _spec(
+    contract_id: str, deletion: DeletionStrategy | None = None, *, bulk: bool = False
+) -> ExtractSpec:
+    return ExtractSpec(CONNECTORS[contract_id], contract_id, deletion, bulk)
 
 
 EXTRACT_SPECS: tuple[ExtractSpec, ...] = (
-    _spec("DWH_Financiele_mutaties", "changed_entry_dates"),
+    _spec("DWH_Financiele_mutaties", "changed_entry_dates", bulk=True),
     _spec("DWH_Debiteuren", "full_key_scan"),
     _spec("DWH_Crediteuren", "full_key_scan"),
     _spec("Profit_Administrations"),
