@@ -30,6 +30,8 @@ from pathlib import Path
 
 import duckdb
 
+from afas_pipeline.extract.storage import write_bytes_atomically
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 WAREHOUSE_FILE = "warehouse.duckdb"
 MARTS_FILE = "marts.duckdb"
@@ -148,7 +150,7 @@ def build_inputs(data_dir: Path, *, today: date | None = None) -> str:
     files = [*_files(data_dir / "raw"), data_dir / "writeback.duckdb"]
     files += [f for part in _DBT_PROJECT_PARTS for f in _files(DBT_PROJECT_DIR / part)]
     for path in files:
-        if path.is_file() and path.suffix != ".lock":
+        if path.is_file():
             digest.update(f"\0{path}\0".encode())
             with path.open("rb") as handle:
                 digest.update(hashlib.file_digest(handle, "sha256").digest())
@@ -172,7 +174,7 @@ def record_built_inputs(data_dir: Path, inputs: str | None) -> None:
     if inputs is None:
         record.unlink(missing_ok=True)
     else:
-        _write_atomically(record, inputs.encode())
+        write_bytes_atomically(inputs.encode(), record)
 
 
 def new_build_folder(data_dir: Path, run_id: str) -> Path:
@@ -196,17 +198,10 @@ def keep_build_folder(data_dir: Path, folder: Path) -> None:
     builds = data_dir / BUILDS_DIR
     parsed = folder / PARTIAL_PARSE_FILE
     if parsed.exists():
-        _write_atomically(builds / PARTIAL_PARSE_FILE, parsed.read_bytes())
+        write_bytes_atomically(parsed.read_bytes(), builds / PARTIAL_PARSE_FILE)
     folders = sorted(p for p in builds.iterdir() if p.is_dir())
     for old in folders[:-KEPT_BUILDS]:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    temporary.write_bytes(content)
-    os.replace(temporary, path)
 
 
 def publish_marts(data_dir: Path) -> dict[str, int]:
@@ -236,7 +231,7 @@ def publish_marts(data_dir: Path) -> dict[str, int]:
         inputs = built.read_bytes() if built.exists() else b""
         (data_dir / PUBLISHED_INPUTS_FILE).unlink(missing_ok=True)  # never vouch for old marts
         os.replace(temporary, target)
-        _write_atomically(data_dir / PUBLISHED_INPUTS_FILE, inputs)
+        write_bytes_atomically(inputs, data_dir / PUBLISHED_INPUTS_FILE)
     finally:
         temporary.unlink(missing_ok=True)
     return counts

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -162,10 +162,19 @@ class RawStore:
 
 def write_atomically(frame: pl.DataFrame, target: Path) -> None:
     """Write a Parquet file so that readers see either the old file or the whole new one."""
+    _replace_with(target, frame.write_parquet)
+
+
+def write_bytes_atomically(content: bytes, target: Path) -> None:
+    """Write a small file so that readers see either the old file or the whole new one."""
+    _replace_with(target, lambda path: path.write_bytes(content))
+
+
+def _replace_with(target: Path, write: Callable[[Path], object]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        frame.write_parquet(temporary)
+        write(temporary)
         _fsync(temporary)
         os.replace(temporary, target)
     finally:
