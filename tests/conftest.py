@@ -7,10 +7,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
+import httpx
 import pytest
 
+from afas_pipeline.afas import AfasToken
 from afas_pipeline.simulator.environment import Environment, SimulatorConfig
 from afas_pipeline.simulator.server import ServerThread
 
@@ -30,6 +33,18 @@ class Simulator:
     @property
     def token(self) -> str:
         return self.environment.config.token_data
+
+    def admin(self, method: str, what: str, body: Any = None) -> Any:
+        """Call one of the simulator's `/_simulator/` endpoints (faults, clock, requests…)."""
+        headers = {"Authorization": AfasToken(self.token).authorization_header()}
+        url = f"{self.base_url}/_simulator/{what}"
+        response = httpx.request(method, url, json=body, headers=headers, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def set_faults(self, **faults: object) -> None:
+        """Replace the simulator's fault injection (see FaultConfig); none: no faults."""
+        self.admin("PUT", "faults", faults)
 
 
 @dataclass

@@ -7,6 +7,7 @@ parallel calls), one retry policy and one error mapping, and is logged without h
 from __future__ import annotations
 
 import contextlib
+import copy
 import decimal
 import json
 import logging
@@ -196,6 +197,15 @@ class AfasClient:
 
     def __repr__(self) -> str:
         return f"AfasClient({self.settings.environment_label})"
+
+    def counting_apart(self) -> AfasClient:
+        """A client that shares this one's connections, request bound and metainfo cache but
+        has its own counters: connectors read at the same time each report their own calls,
+        and AFAS still never sees more than `max_concurrency` requests at once."""
+        twin = copy.copy(self)
+        twin.stats = ClientStats()
+        twin._owns_http = False
+        return twin
 
     # -- metainfo --------------------------------------------------------------------------
 

@@ -52,27 +52,41 @@ class DeletionReport(LoadReport):
     checked_dates: int = 0
 
 
+def all_versions(store: RawStore, spec: ExtractSpec) -> pl.LazyFrame | None:
+    """Every loaded version of the connector's records: the day files and the displaced rows
+    (None before the first load)."""
+    files = store.day_files(spec.name) + store.history_files(spec.name, DISPLACED)
+    if not files:
+        return None
+    return pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")
+
+
 def live_versions(
-    store: RawStore, spec: ExtractSpec, *, columns: Sequence[str] | None = None
+    store: RawStore,
+    spec: ExtractSpec,
+    *,
+    columns: Sequence[str] | None = None,
+    keys: pl.LazyFrame | None = None,
 ) -> pl.DataFrame:
     """The newest loaded version of every key that is not known to be deleted.
 
     Displaced rows count as versions too, so a key whose day was re-read stays known. A
     deletion counts only if it was seen after that version was loaded. With `columns`, only
-    those (and what the versioning needs) are read: a check of a million lines then holds keys
-    in memory, not whole rows.
+    those (and what the versioning needs) are read; with `keys`, only those keys: a check of a
+    million lines then holds keys in memory, not whole rows.
     """
-    files = store.day_files(spec.name) + store.history_files(spec.name, DISPLACED)
-    if not files:
+    versions = all_versions(store, spec)
+    if versions is None:
         return pl.DataFrame()
     key = list(spec.key)
-    versions = pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")
     if columns is not None:
         needed = [*key, spec.modification_field, LOADED_AT_COLUMN, *columns]
         versions = versions.select(list(dict.fromkeys(needed)))
-    newest = versions.sort([spec.modification_field, LOADED_AT_COLUMN]).unique(
-        subset=key, keep="last", maintain_order=True
-    )
+    if keys is not None:
+        versions = versions.join(keys, on=key, how="semi", nulls_equal=True)
+    # Read once, then version in memory: a plan that scans the files for each of its branches
+    # held twice the memory.
+    newest = _newest_per_key(versions.collect(engine="streaming").lazy(), spec)
     deleted_files = store.history_files(spec.name, DELETED)
     if deleted_files:
         seen = pl.scan_parquet(deleted_files).select(*key, DELETED_SEEN_AT_COLUMN)
@@ -83,6 +97,20 @@ def live_versions(
         )
         newest = newest.join(gone, on=key, how="anti", nulls_equal=True)
     return newest.collect()
+
+
+def _newest_per_key(versions: pl.LazyFrame, spec: ExtractSpec) -> pl.LazyFrame:
+    """The last version of each key by modification and load time. Most keys have one version,
+    so only the few with several are sorted: sorting all (a million lines) held ~5x the memory."""
+    key = list(spec.key)
+    repeated = versions.group_by(key).len().filter(pl.col("len") > 1).select(key)
+    several = (
+        versions.join(repeated, on=key, how="semi", nulls_equal=True)
+        .sort([spec.modification_field, LOADED_AT_COLUMN])
+        .unique(subset=key, keep="last")
+    )
+    single = versions.join(repeated, on=key, how="anti", nulls_equal=True)
+    return pl.concat([single, several])
 
 
 def detect_deleted_journal_lines(
@@ -105,12 +133,12 @@ def detect_deleted_journal_lines(
     started_at, started, before = datetime.now(UTC), time.monotonic(), client.stats.snapshot()
     state_path = store.data_dir / "state" / f"{spec.name}-checked-entry-dates.parquet"
     try:
-        live = live_versions(store, spec, columns=[ENTRY_DATE])
-        dates = _dates_to_check(changed_dates, state_path, live)
+        versions = all_versions(store, spec)
+        dates = [] if versions is None else _dates_to_check(changed_dates, state_path, versions)
         report.checked_dates = len(dates)
-        if dates:
-            candidates = live.filter(
-                pl.col(ENTRY_DATE).is_in(dates) & (pl.col(LOADED_AT_COLUMN) < started_at)
+        if versions is not None and dates:
+            candidates = _lines_on_dates(store, spec, versions, dates).filter(
+                pl.col(LOADED_AT_COLUMN) < started_at
             )
             queries = _entry_date_queries(spec, dates, administrations)
             report.deleted = _flag_missing(
@@ -167,7 +195,7 @@ def _flag_missing(
     )
     if gone.height:
         # The candidates hold only keys; the last version is kept whole.
-        whole = live_versions(store, spec).join(gone.select(key), on=key, how="semi")
+        whole = live_versions(store, spec, keys=gone.select(key).lazy())
         flagged = whole.with_columns(
             pl.lit(seen_at, dtype=pl.Datetime("us", "UTC")).alias(DELETED_SEEN_AT_COLUMN),
             pl.lit(run_id, dtype=pl.String).alias(DELETED_RUN_ID_COLUMN),
@@ -188,8 +216,24 @@ def _afas_keys(
     return pl.concat(parts).unique() if parts else None
 
 
-def _dates_to_check(changed: pl.DataFrame, state_path: Path, live: pl.DataFrame) -> list[date]:
-    if not live.height or not changed.height:
+def _lines_on_dates(
+    store: RawStore, spec: ExtractSpec, versions: pl.LazyFrame, dates: list[date]
+) -> pl.DataFrame:
+    """The live journal lines whose newest version is booked on one of `dates`.
+
+    Only keys with a version on those dates are versioned: a line moved off a date by an edit
+    is not a candidate there, and a day's check does not hold the whole ledger in memory.
+    """
+    on_dates = pl.col(ENTRY_DATE).is_in(dates)
+    touched = versions.filter(on_dates).select(spec.key).unique()
+    live = live_versions(store, spec, columns=[ENTRY_DATE], keys=touched)
+    return live.filter(on_dates)
+
+
+def _dates_to_check(changed: pl.DataFrame, state_path: Path, versions: pl.LazyFrame) -> list[date]:
+    """Changed booking dates not checked since AFAS last reported them, that hold loaded lines
+    (in any version: a deleted line's last version may be a displaced one)."""
+    if not changed.height:
         return []
     fresh = changed.select(ENTRY_DATE, "Modified")
     if state_path.exists():
@@ -197,7 +241,7 @@ def _dates_to_check(changed: pl.DataFrame, state_path: Path, live: pl.DataFrame)
         fresh = fresh.join(checked, on=ENTRY_DATE, how="left").filter(
             pl.col("_checked").is_null() | (pl.col("Modified") > pl.col("_checked"))
         )
-    loaded_dates = live.select(pl.col(ENTRY_DATE).unique())
+    loaded_dates = versions.select(pl.col(ENTRY_DATE).unique()).collect(engine="streaming")
     return sorted(fresh.join(loaded_dates, on=ENTRY_DATE, how="semi")[ENTRY_DATE].to_list())
 
 

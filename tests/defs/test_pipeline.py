@@ -14,8 +14,9 @@ import duckdb
 import polars as pl
 import pytest
 
+from afas_pipeline.extract.specs import EXTRACT_SPECS
 from afas_pipeline.extract.storage import RawStore
-from afas_pipeline.runner import failures
+from afas_pipeline.runner import failures, outcomes
 from tests.conftest import HISTORY_START, NOW, Pipeline
 from tests.extract.support import raw_days, without_load_columns
 
@@ -52,6 +53,31 @@ def test_every_extract_materialization_reports_its_figures(loaded_pipeline: Pipe
         dg.AssetCheckKey(LINES_KEY, "unique_key_per_day"), limit=1
     )
     assert checks[0].status.value == "SUCCEEDED"
+
+
+def test_connectors_read_together_fail_alone_and_count_their_own_calls(
+    pipeline: Pipeline,
+) -> None:
+    """The reference connectors are read at the same time in one step: one that AFAS answers
+    with garbage is named, the others land with their own figures, nothing downstream runs."""
+    journals = "/connectors/Profit_Journals"
+    pipeline.simulator.set_faults(hostile="invalid_json", only_paths=[journals])
+    result = pipeline.run(NOW.date(), NOW.date())
+
+    assert not result.success
+    problems = failures(result)
+    assert len(problems) == 1, problems
+    assert "afas_reference_data" in problems[0]
+    assert "afas/Profit_Journals" in problems[0]
+    assert "not valid JSON" in problems[0]
+    landed = {o.asset: o.metadata for o in outcomes(result)}
+    reference = {f"afas/{s.name}" for s in EXTRACT_SPECS if not s.partitioned}
+    assert landed.keys() & reference == reference - {"afas/Profit_Journals"}
+    assert not (pipeline.data_dir / "raw" / "Profit_Journals").exists()
+    assert not any(a.endswith("_deletions") or a.startswith("warehouse/") for a in landed)
+    # Each read counts its own calls: the metainfo and one page, not the step's total.
+    assert landed["afas/Profit_Accounts"]["api_calls"] == 2
+    assert landed["afas/Profit_VAT_code"]["api_calls"] == 2
 
 
 @pytest.mark.parametrize(

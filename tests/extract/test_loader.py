@@ -39,6 +39,8 @@ CREDITORS = spec_by_name("DWH_Crediteuren")
 CHANGED = spec_by_name("Profit_Fin_ChangedEntrydate")
 TODAY = NOW.date()
 
+DWH = "/connectors/DWH_"  # faults only for the change-tracked connectors
+
 
 @pytest.fixture
 def simulator(start_simulator: Callable[..., Simulator]) -> Simulator:
@@ -204,7 +206,9 @@ def test_a_failed_load_leaves_every_partition_as_it_was(
     load_range(simulator, store, LINES, HISTORY_START, TODAY, "good")
     before = file_contents(store.raw_dir)
     simulator.environment.advance(days=1)  # there is something new to read
-    _set_faults(simulator, error_500_rate=0.3, burst_length=50, seed=11)
+    simulator.set_faults(
+        only_paths=["/connectors/DWH_"], error_500_rate=0.3, burst_length=50, seed=11
+    )
 
     with pytest.raises(ExtractError) as failure:
         load_range(simulator, store, LINES, HISTORY_START, TODAY + timedelta(days=1), "bad")
@@ -222,7 +226,9 @@ def test_a_failed_load_leaves_every_partition_as_it_was(
 def test_dropped_connections_and_500s_mid_partition_are_retried(
     simulator: Simulator, store: RawStore
 ) -> None:
-    _set_faults(simulator, error_500_rate=0.15, drop_rate=0.1, seed=5)
+    simulator.set_faults(
+        only_paths=["/connectors/DWH_"], error_500_rate=0.15, drop_rate=0.1, seed=5
+    )
     # A quarter of all requests fail: with 10 attempts a request gives up once in ~10^6, so
     # the test is about retrying, not about luck (the production default is 6 attempts, 300 s).
     patient = RetryPolicy(max_attempts=10, initial_backoff=0.01, max_backoff=0.05, total_timeout=30)
@@ -270,19 +276,3 @@ def test_a_row_that_does_not_match_metainfo_is_reported_not_loaded(
 
 def _changed(store: RawStore) -> pl.DataFrame:
     return pl.read_parquet(store.snapshot_path(CHANGED.name))
-
-
-def _set_faults(simulator: Simulator, **faults: object) -> None:
-    headers = {"Authorization": f"AfasToken {_token_b64(simulator.token)}"}
-    response = httpx.put(
-        f"{simulator.base_url}/_simulator/faults",
-        json={"only_paths": ["/connectors/DWH_"], **faults},
-        headers=headers,
-    )
-    response.raise_for_status()
-
-
-def _token_b64(data: str) -> str:
-    from afas_pipeline.afas import AfasToken
-
-    return AfasToken(data).authorization_header().removeprefix("AfasToken ")

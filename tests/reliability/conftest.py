@@ -21,7 +21,6 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-import httpx
 import pytest
 
 from tests.conftest import Pipeline, Simulator
@@ -79,31 +78,18 @@ def record_count(data_dir: Path) -> int:
 # -- the simulator's admin endpoints -------------------------------------------------------------
 
 
-def admin(simulator: Simulator, method: str, what: str, body: Any = None) -> Any:
-    headers = {"Authorization": authorization_header(simulator.token)}
-    url = f"{simulator.base_url}/_simulator/{what}"
-    response = httpx.request(method, url, json=body, headers=headers, timeout=10)
-    response.raise_for_status()
-    return response.json()
-
-
 def set_faults(simulator: Simulator, **faults: object) -> None:
-    admin(simulator, "PUT", "faults", faults)
+    simulator.set_faults(**faults)
 
 
 def request_counts(simulator: Simulator) -> dict[str, Any]:
-    return admin(simulator, "GET", "requests")
+    return simulator.admin("GET", "requests")
 
 
 def injected_faults(counts: dict[str, Any]) -> int:
     """Answers that were faults: 5xx statuses plus drops (the counter records those as 'drop')."""
     by_status = counts["by_status"]
     return sum(n for status, n in by_status.items() if not str(status).startswith(("2", "4")))
-
-
-def authorization_header(token_data: str) -> str:
-    xml = f"<token><version>1</version><data>{token_data}</data></token>"
-    return "AfasToken " + base64.b64encode(xml.encode()).decode()
 
 
 # -- secrets --------------------------------------------------------------------------------------

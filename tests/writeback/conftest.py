@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import httpx
 import polars as pl
 import pytest
 
@@ -133,18 +132,9 @@ def wb(start_simulator: Callable[..., Simulator], tmp_path: Path) -> WritebackEn
     return WritebackEnv(simulator, tmp_path / "data")
 
 
-def _admin(simulator: Simulator, method: str, path: str, body: Any = None) -> Any:
-    settings = AfasSettings.create(token=simulator.token, base_url=simulator.base_url)
-    headers = {"Authorization": settings.token.authorization_header()}
-    url = f"{simulator.base_url}/_simulator/{path}"
-    response = httpx.request(method, url, headers=headers, json=body, timeout=10)
-    response.raise_for_status()
-    return response.json()
-
-
 def request_counts(simulator: Simulator) -> dict[str, int]:
     """Requests the simulator answered, by kind (e.g. "POST connectors/FiEntries")."""
-    return dict(_admin(simulator, "GET", "requests")["by_kind"])
+    return dict(simulator.admin("GET", "requests")["by_kind"])
 
 
 def posts(simulator: Simulator) -> int:
@@ -154,4 +144,4 @@ def posts(simulator: Simulator) -> int:
 
 def set_faults(simulator: Simulator, **config: Any) -> None:
     """Replace the simulator's fault injection (see FaultConfig)."""
-    _admin(simulator, "PUT", "faults", config)
+    simulator.set_faults(**config)
