@@ -276,18 +276,17 @@ class Bench:
         from afas_pipeline.afas import AfasClient, AfasSettings
         from afas_pipeline.afas.filters import Filter
         from afas_pipeline.extract.days import DayRange
-        from afas_pipeline.extract.loader import day_queries, resolve_administrations
+        from afas_pipeline.extract.loader import day_queries
         from afas_pipeline.extract.specs import EXTRACT_SPECS
 
         settings = AfasSettings.create(token=sim.token, base_url=sim.base_url)
         queries = []
         with AfasClient(settings) as client:
-            admins = resolve_administrations(client, None)
             days = DayRange.inclusive(self.start, self.end)
             for spec in (s for s in EXTRACT_SPECS if s.partitioned):
                 meta = client.describe_get_connector(spec.connector_id)
                 take = client._take(spec.connector_id, meta, None)
-                planned = day_queries(spec, days, admins, self.start, parallel=CONCURRENCY)
+                planned = day_queries(spec, days, None, self.start, parallel=CONCURRENCY)
                 for query in planned:
                     params = {"orderbyfieldids": ",".join(spec.key)}
                     params.update(Filter.of(query.filter).to_query_params())

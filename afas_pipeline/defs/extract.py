@@ -1,7 +1,7 @@
 """Extract assets: one per connector, built by one factory from the declared extract specs."""
 
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -23,7 +23,6 @@ from afas_pipeline.extract.loader import (
     load_days,
     load_snapshot,
     read_concurrently,
-    resolve_administrations,
 )
 from afas_pipeline.extract.specs import CHANGED_ENTRY_DATES, ExtractSpec, spec_by_name
 from afas_pipeline.extract.storage import RawStore
@@ -276,8 +275,8 @@ def _read_concurrently(
     failed: list[str] = []
     selected_checks = context.selected_asset_check_keys
     with raw_lock(storage.path, shared=False), afas.client() as client:
-        admins = _administrations(client, afas, selected.values())
-        reads = {key: partial(read, spec, admins.get(spec.name)) for key, spec in selected.items()}
+        admins = afas.configured_administrations()  # None: every administration, unfiltered
+        reads = {key: partial(read, spec, admins) for key, spec in selected.items()}
         for key, outcome in read_concurrently(client, reads):
             if isinstance(outcome, Exception):  # reported below, after the other connectors
                 context.log.error(f"{key.to_user_string()} failed", exc_info=outcome)
@@ -290,18 +289,6 @@ def _read_concurrently(
             )
     if failed:
         raise dg.Failure("\n".join(failed))
-
-
-def _administrations(
-    client: AfasClient, afas: AfasResource, specs: Iterable[ExtractSpec]
-) -> dict[str, list[int]]:
-    """The administrations to read one by one, by connector; none (and no request) for
-    connectors whose rows belong to no administration (accounts, debtors, creditors…)."""
-    split = [s.name for s in specs if s.contract.administration_field is not None]
-    if not split:
-        return {}
-    admins = resolve_administrations(client, afas.configured_administrations())
-    return dict.fromkeys(split, admins)
 
 
 def _detect_deletions(

@@ -18,7 +18,7 @@ from typing import TypeVar
 import polars as pl
 
 from afas_pipeline.afas import AfasClient, AfasError, F, PageQuery
-from afas_pipeline.afas.filters import Filter
+from afas_pipeline.afas.filters import Filter, any_of
 from afas_pipeline.extract.days import DayRange
 from afas_pipeline.extract.specs import ExtractSpec
 from afas_pipeline.extract.storage import (
@@ -128,7 +128,7 @@ def load_snapshot(
 ) -> LoadReport:
     """Replace the snapshot of an unpartitioned connector with its whole current content."""
     report = LoadReport(spec.name, "snapshot", administrations=admin_tuple(administrations))
-    queries = list(_snapshot_queries(spec, administrations))
+    queries = [_snapshot_query(spec, administrations)]
     spool = store.run_dir(run_id, f"spool-{spec.name}")
     started, stats_before = time.monotonic(), client.stats.snapshot()
     try:
@@ -198,12 +198,12 @@ def day_queries(
             yield _query(spec, flt, QueryScope(chunk, admin, open_start))
 
 
-def _snapshot_queries(
-    spec: ExtractSpec, administrations: Sequence[int] | None
-) -> Iterator[PageQuery]:
-    for admin in _administration_scopes(spec, administrations):
-        flt = None if admin is None else F(_admin_field(spec)) == admin
-        yield _query(spec, flt, QueryScope(None, admin))
+def _snapshot_query(spec: ExtractSpec, administrations: Sequence[int] | None) -> PageQuery:
+    """One query: a reference connector is small, and a query per administration only adds
+    calls (each ends on a part-filled page)."""
+    admins = _administration_scopes(spec, administrations)
+    flt = None if admins == [None] else any_of(*(F(_admin_field(spec)) == a for a in admins))
+    return _query(spec, flt, QueryScope(None, None))
 
 
 def _administration_scopes(
@@ -301,18 +301,3 @@ def finish_report(report: LoadReport, client: AfasClient, before: object, starte
 
 def admin_tuple(values: Sequence[int] | None) -> tuple[int, ...] | None:
     return None if values is None else tuple(values)
-
-
-ADMINISTRATIONS_CONNECTOR = "Profit_Administrations"
-
-
-def resolve_administrations(client: AfasClient, configured: Sequence[int] | None) -> list[int]:
-    """The configured administrations, or every administration the environment has."""
-    if configured:
-        return list(configured)
-    ids: set[int] = set()
-    for page in client.iter_pages(ADMINISTRATIONS_CONNECTOR, order_by=("AdminId",)):
-        ids.update(page.frame["AdminId"].to_list())
-    if not ids:
-        raise ExtractError(f"{ADMINISTRATIONS_CONNECTOR} returned no administrations")
-    return sorted(ids)

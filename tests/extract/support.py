@@ -9,7 +9,7 @@ import polars as pl
 
 from afas_pipeline.afas import AfasClient, AfasSettings, RetryPolicy
 from afas_pipeline.extract.days import DayRange
-from afas_pipeline.extract.loader import load_days, load_snapshot, resolve_administrations
+from afas_pipeline.extract.loader import load_days, load_snapshot
 from afas_pipeline.extract.specs import ExtractSpec
 from afas_pipeline.extract.storage import LOAD_COLUMNS, RawStore
 from tests.conftest import HISTORY_START, Simulator
@@ -24,16 +24,23 @@ def client_for(simulator: Simulator, *, retry: RetryPolicy = FAST_RETRY, **kwarg
 
 
 def load_range(
-    simulator: Simulator, store: RawStore, spec: ExtractSpec, first: date, last: date, run_id: str
+    simulator: Simulator,
+    store: RawStore,
+    spec: ExtractSpec,
+    first: date,
+    last: date,
+    run_id: str,
+    *,
+    administrations: list[int] | None = None,
 ) -> None:
+    """Load `first..last` as the extract step does (every administration unless given)."""
     with client_for(simulator) as client:
-        admins = resolve_administrations(client, None)
         load_days(
             client,
             store,
             spec,
             DayRange.inclusive(first, last),
-            administrations=admins,
+            administrations=administrations,
             run_id=run_id,
             first_partition=HISTORY_START,
         )
@@ -41,8 +48,7 @@ def load_range(
 
 def load_whole(simulator: Simulator, store: RawStore, spec: ExtractSpec, run_id: str) -> None:
     with client_for(simulator) as client:
-        admins = resolve_administrations(client, None)
-        load_snapshot(client, store, spec, administrations=admins, run_id=run_id)
+        load_snapshot(client, store, spec, administrations=None, run_id=run_id)
 
 
 def raw_days(store: RawStore, spec: ExtractSpec) -> pl.DataFrame:
