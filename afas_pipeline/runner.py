@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 
+from afas_pipeline.warehouse import up_to_date
+
 DAILY_JOB = "afas_daily_job"
+EXTRACT_JOB = "afas_extract_job"
+WAREHOUSE_JOB = "afas_warehouse_job"
 DBT_STEP = "warehouse_models"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -39,19 +44,64 @@ def run_range(
     """
     if end < start:
         raise ValueError(f"--end {end} is before --start {start}")
-    from afas_pipeline.definitions import defs
-
-    job = defs.resolve_job_def(job_name)
     tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
+    return _execute(job_name, instance or _instance(), log_level, rebuild=rebuild, tags=tags)
+
+
+def run_headless(
+    start: date,
+    end: date,
+    *,
+    instance: dg.DagsterInstance | None = None,
+    log_level: str = "INFO",
+    rebuild: bool = False,
+) -> list[dg.ExecuteInProcessResult]:
+    """What `afas-pipeline run` does: extract the days `start..end` in one run, then build the
+    warehouse and publish the marts in a second run, unless nothing the build reads changed
+    (and not `rebuild`).
+
+    The outcome is the daily job's, which skips an unchanged build within its one run; but here
+    a run that finds nothing new never imports dbt (3.5 s, a third of such a run).
+    """
+    instance = instance or _instance()
+    extracted = run_range(start, end, instance=instance, job_name=EXTRACT_JOB, log_level=log_level)
+    if not extracted.success or (not rebuild and up_to_date(_data_dir())):
+        return [extracted]
+    return [extracted, _execute(WAREHOUSE_JOB, instance, log_level, rebuild=rebuild)]
+
+
+def _execute(
+    job_name: str,
+    instance: dg.DagsterInstance,
+    log_level: str,
+    *,
+    rebuild: bool,
+    tags: dict[str, str] | None = None,
+) -> dg.ExecuteInProcessResult:
+    job = _definitions(job_name).resolve_job_def(job_name)
     run_config: dict[str, object] = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if rebuild:
         run_config["ops"] = {DBT_STEP: {"config": {"rebuild": True}}}
     return job.execute_in_process(
-        run_config=run_config,
-        instance=instance or _instance(),
-        tags=tags,
-        raise_on_error=False,
+        run_config=run_config, instance=instance, tags=tags, raise_on_error=False
     )
+
+
+def _definitions(job_name: str) -> dg.Definitions:
+    """The extraction's own definitions for its job (they do not import dbt), else all."""
+    if job_name == EXTRACT_JOB:
+        from afas_pipeline.extract_definitions import extract_defs
+
+        return extract_defs
+    from afas_pipeline.definitions import defs
+
+    return defs
+
+
+def _data_dir() -> Path:
+    from afas_pipeline.defs.resources import StorageResource
+
+    return StorageResource(data_dir=os.environ["AFAS_PIPELINE_DATA_DIR"]).path
 
 
 def outcomes(result: dg.ExecuteInProcessResult) -> list[AssetOutcome]:
@@ -65,11 +115,11 @@ def outcomes(result: dg.ExecuteInProcessResult) -> list[AssetOutcome]:
     return list(seen.values())
 
 
-def summary_lines(result: dg.ExecuteInProcessResult) -> list[str]:
-    """What a run did, for a terminal: each AFAS asset with its figures, dbt and the marts in a
-    line each, then any failed step."""
+def summary_lines(*results: dg.ExecuteInProcessResult) -> list[str]:
+    """What the runs did, for a terminal: each AFAS asset with its figures, dbt and the marts
+    in a line each, then any failed step."""
     lines, models = [], 0
-    for outcome in outcomes(result):
+    for outcome in (o for result in results for o in outcomes(result)):
         if outcome.asset.startswith("warehouse/"):
             models += 1
         elif outcome.asset.startswith("afas/"):
@@ -81,17 +131,13 @@ def summary_lines(result: dg.ExecuteInProcessResult) -> list[str]:
             lines.append(f"  {outcome.asset:42} {outcome.metadata.get('tables', '')} tables")
     if models:
         lines.append(f"  {'dbt models built and tested':42} {models}")
-    elif DBT_STEP in _succeeded_steps(result):
+    elif all(result.success for result in results):
         lines.append(f"  {'dbt build skipped':42} nothing changed since the published marts")
-    lines += [f"FAILED {problem}" for problem in failures(result)]
+    lines += [f"FAILED {problem}" for result in results for problem in failures(result)]
     return lines
 
 
 _FIGURES = ("rows", "pages", "api_calls", "retries", "duration_s", "deleted")
-
-
-def _succeeded_steps(result: dg.ExecuteInProcessResult) -> set[str]:
-    return {event.step_key for event in result.get_step_success_events() if event.step_key}
 
 
 def failures(result: dg.ExecuteInProcessResult) -> list[str]:

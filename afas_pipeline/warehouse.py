@@ -161,6 +161,12 @@ def _files(root: Path) -> list[Path]:
     return [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
 
 
+def up_to_date(data_dir: Path, inputs: str | None = None) -> bool:
+    """True if the published marts were built from exactly what a build would read now
+    (`inputs`, if the caller already has them)."""
+    return published_inputs(data_dir) == (inputs or build_inputs(data_dir))
+
+
 def published_inputs(data_dir: Path) -> str | None:
     """The inputs of the build that `marts.duckdb` holds, if it was a complete one."""
     with contextlib.suppress(OSError):

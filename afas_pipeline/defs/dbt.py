@@ -30,11 +30,11 @@ from afas_pipeline.warehouse import (
     keep_build_folder,
     new_build_folder,
     publish_marts,
-    published_inputs,
     raw_lock,
     record_built_inputs,
     recorded_build,
     stop_orphaned_build,
+    up_to_date,
     warehouse_lock,
 )
 
@@ -106,7 +106,7 @@ def warehouse_models(
     os.environ["AFAS_PIPELINE_DATA_DIR"] = str(data)  # dbt's profile reads it
     with warehouse_lock(data), raw_lock(data, shared=True):
         inputs = build_inputs(data)
-        if not (context.is_subset or config.rebuild) and inputs == published_inputs(data):
+        if not (context.is_subset or config.rebuild) and up_to_date(data, inputs):
             context.log.info(
                 "Nothing to build: the raw data, the dbt project and the date are those of the "
                 "published marts (launch with rebuild: true to build anyway)."

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -64,6 +68,33 @@ def test_a_run_with_nothing_new_skips_the_build_and_rebuild_forces_it(
     builds = [p for p in (data / BUILDS_DIR).iterdir() if p.is_dir()]
     assert 0 < len(builds) <= KEPT_BUILDS  # dbt's target folders do not pile up
     assert (data / BUILDS_DIR / "partial_parse.msgpack").exists()  # dbt's parse is kept
+
+
+def test_the_headless_command_builds_only_when_something_changed_and_never_loads_dbt_else(
+    loaded_pipeline: Pipeline,
+) -> None:
+    """`afas-pipeline run` extracts in one run and builds in a second only if what the build
+    reads changed: a run that finds nothing new does not even import dbt (3.5 s of start-up)."""
+    day = NOW.date().isoformat()
+    command = [sys.executable, "-c", _CLI_REPORTING_DBT, "run", "--start", day, "--end", day]
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "afas/DWH_Financiele_mutaties" in run.stdout
+    assert "dbt build skipped" in run.stdout
+    assert "dbt imported: False" in run.stdout
+    assert re.search(r"^run [0-9a-f-]{36} succeeded", run.stdout, re.MULTILINE)  # one run
+
+
+_CLI_REPORTING_DBT = """
+import sys
+from afas_pipeline.cli import main
+code = main(sys.argv[1:])
+dbt = [m for m in sys.modules if m == "dbt" or m.startswith(("dbt.", "dagster_dbt"))]
+print("dbt imported:", bool(dbt))
+sys.exit(code)
+"""
 
 
 @pytest.fixture

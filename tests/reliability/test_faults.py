@@ -32,10 +32,10 @@ from tests.writeback.conftest import ledger_entries
 
 # Small rates and Retry-After: the Dagster client's default retry budget (300 s) must hold.
 READ_FAULTS = {
-    "error_500_rate": 0.05,
-    "error_503_rate": 0.05,
+    "error_500_rate": 0.1,
+    "error_503_rate": 0.08,
     "retry_after_seconds": 1,
-    "drop_rate": 0.03,
+    "drop_rate": 0.05,
     "slow_page_rate": 0.05,
     "slow_page_ms": 300,
     "latency_ms": 2,
