@@ -1,4 +1,5 @@
-"""Running the pipeline without the UI: one Dagster run over a range of partition days."""
+"""Running the pipeline without the UI: a range of partition days as one Dagster run of a job,
+or, as the headless command does, the extraction and then the warehouse build if needed."""
 
 from __future__ import annotations
 
