@@ -180,7 +180,24 @@ def _crash_then_complete(
     return kills
 
 
+@pytest.mark.parametrize(
+    ("rounds", "overlap_from", "must_land"),
+    [
+        pytest.param(2, date(2026, 11, 1), 2, id="ci"),
+        # The soak: more kills, a longer overlapping backfill; only with `-m slow`.
+        pytest.param(
+            8,
+            date(2026, 6, 1),
+            6,
+            id="soak",
+            marks=[pytest.mark.slow, pytest.mark.timeout(1800)],
+        ),
+    ],
+)
 def test_killed_runs_then_a_rerun_end_like_an_uninterrupted_run(
+    rounds: int,
+    overlap_from: date,
+    must_land: int,
     start_simulator: Callable[..., Simulator],
     loaded_pipeline: Pipeline,
     tmp_path: Path,
@@ -189,39 +206,16 @@ def test_killed_runs_then_a_rerun_end_like_an_uninterrupted_run(
     children: list[HeadlessRun],
 ) -> None:
     kills = _crash_then_complete(
-        2,
+        rounds,
         start_simulator,
         loaded_pipeline,
         tmp_path,
         pipeline_on,
         analyst_on,
         children,
-        overlap=(date(2026, 11, 1), NOW.date()),
+        overlap=(overlap_from, NOW.date()),
     )
-    assert kills.landed == 2, kills
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(1800)
-def test_soak_many_kills_overlapping_backfills(
-    start_simulator: Callable[..., Simulator],
-    loaded_pipeline: Pipeline,
-    tmp_path: Path,
-    pipeline_on: Callable[[Simulator, Path], Pipeline],
-    analyst_on: Callable[[Path], Analyst],
-    children: list[HeadlessRun],
-) -> None:
-    kills = _crash_then_complete(
-        8,
-        start_simulator,
-        loaded_pipeline,
-        tmp_path,
-        pipeline_on,
-        analyst_on,
-        children,
-        overlap=(date(2026, 6, 1), NOW.date()),
-    )
-    assert kills.landed >= 6, kills
+    assert kills.landed >= must_land, kills
 
 
 def test_a_build_left_running_by_a_killed_run_is_stopped_by_the_next(tmp_path: Path) -> None:
