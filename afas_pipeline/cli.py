@@ -124,8 +124,10 @@ def _read(args: argparse.Namespace) -> int:
     import polars as pl
 
     from afas_pipeline.afas import AfasClient, AfasSettings
+    from afas_pipeline.extract.specs import field_meanings
 
-    with AfasClient(AfasSettings.from_env()) as client:
+    # The contract's connectors are typed by the contract; any other by its values.
+    with AfasClient(AfasSettings.from_env(), field_meanings=field_meanings()) as client:
         pages = client.iter_pages(args.connector, page_size=args.limit, order_by=None)
         frame = next(pages).frame
     with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=30):

@@ -19,7 +19,7 @@ from functools import partial
 from afas_pipeline.afas import AfasClient, AfasSettings
 from afas_pipeline.extract.days import DayRange, parse_day
 from afas_pipeline.extract.loader import load_days, read_concurrently
-from afas_pipeline.extract.specs import EXTRACT_SPECS
+from afas_pipeline.extract.specs import EXTRACT_SPECS, field_meanings
 from afas_pipeline.extract.storage import RawStore
 
 
@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     days = DayRange.inclusive(args.start, args.end)
     started = time.perf_counter()
     rows = pages = calls = 0
-    with AfasClient(AfasSettings.from_env(), max_concurrency=args.concurrency) as client:
+    settings = AfasSettings.from_env()
+    meanings = field_meanings()
+    with AfasClient(settings, max_concurrency=args.concurrency, field_meanings=meanings) as client:
         reads = {
             spec.name: partial(
                 load_days,

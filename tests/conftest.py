@@ -94,7 +94,8 @@ def start_simulator() -> Iterator[Callable[..., Simulator]]:
         server.stop()
 
 
-def _pipeline_env(simulator: Simulator, data_dir: Path) -> dict[str, str]:
+def pipeline_env(simulator: Simulator, data_dir: Path) -> dict[str, str]:
+    """The AFAS_* settings that point the pipeline at `simulator` and `data_dir`."""
     return {
         "AFAS_BASE_URL": simulator.base_url,
         "AFAS_TOKEN": simulator.token,
@@ -111,7 +112,7 @@ def pipeline(
 ) -> Iterator[Pipeline]:
     """A fresh simulator and an empty data directory, with the AFAS_* settings pointing at it."""
     simulator = start_simulator()
-    for name, value in _pipeline_env(simulator, tmp_path / "data").items():
+    for name, value in pipeline_env(simulator, tmp_path / "data").items():
         monkeypatch.setenv(name, value)
     with dg.DagsterInstance.ephemeral() as instance:
         yield Pipeline(simulator, tmp_path / "data", instance)
@@ -129,7 +130,7 @@ def loaded_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeli
     simulator = Simulator(environment, server.base_url)
     data_dir = tmp_path_factory.mktemp("loaded") / "data"
     with pytest.MonkeyPatch.context() as patch, dg.DagsterInstance.ephemeral() as instance:
-        for name, value in _pipeline_env(simulator, data_dir).items():
+        for name, value in pipeline_env(simulator, data_dir).items():
             patch.setenv(name, value)
         pipeline = Pipeline(simulator, data_dir, instance)
         pipeline.run_ok(HISTORY_START, NOW.date())

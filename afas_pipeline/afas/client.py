@@ -154,7 +154,11 @@ class AfasClient:
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         language: str = "nl-nl",
+        field_meanings: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
+        """`field_meanings`: per connector id, what its "date" fields hold ("date" or
+        "datetime"), which AFAS's metainfo cannot say; other "date" fields are typed by their
+        values (see `frames.py`)."""
         if not 1 <= max_concurrency <= MAX_CONCURRENCY:
             raise AfasConfigError(
                 f"max_concurrency must be 1 to {MAX_CONCURRENCY} (AFAS allows at most "
@@ -164,6 +168,7 @@ class AfasClient:
         self.max_concurrency = max_concurrency
         self.retry = retry or RetryPolicy()
         self.language = language
+        self.field_meanings = {cid: dict(m) for cid, m in (field_meanings or {}).items()}
         self.stats = ClientStats()
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
@@ -214,7 +219,8 @@ class AfasClient:
         return ConnectorList.from_json(self._get_json("/metainfo"))
 
     def describe_get_connector(self, connector_id: str) -> GetConnectorMeta:
-        """`GET /metainfo/get/{id}`, cached for the lifetime of this client."""
+        """`GET /metainfo/get/{id}` with the fields' known meanings, cached for the lifetime
+        of this client."""
         with self._meta_lock:
             cached = self._meta.get(connector_id)
             if cached is not None:
@@ -229,6 +235,7 @@ class AfasClient:
                 return cached
             path = f"/metainfo/get/{_segment(connector_id)}"
             meta = GetConnectorMeta.from_json(self._get_json(path, connector_id=connector_id))
+            meta = meta.with_meanings(self.field_meanings.get(connector_id, {}))
             with self._meta_lock:
                 return self._meta.setdefault(connector_id, meta)
 

@@ -15,7 +15,8 @@ ConnectorKind = Literal["change_tracked", "reference", "control"]
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One field of a GetConnector, as metainfo describes it."""
+    """One field of a GetConnector: `data_type` is what it means. AFAS's metainfo says "date"
+    for a "datetime" (it has no such type); the other types are metainfo's own."""
 
     id: str
     data_type: DataType

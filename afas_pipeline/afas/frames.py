@@ -4,6 +4,11 @@ Speed matters (a full extract is millions of rows), so the work is columnar: eac
 out of the rows once, its Python types are checked with one `set(map(type, ...))`, and the parsing
 of dates, datetimes and decimals is left to polars. Exactness matters more: amounts go from the
 exact `Decimal` of the JSON text to `Decimal(18, scale)` through their string form, never a float.
+
+AFAS has no datetime dataType: metainfo calls a datetime field "date" (afas-api.md §4). A "date"
+field is parsed as what it means when the caller knows (`FieldMeta.meaning`, from the connector
+contract), else its values decide: a page whose values all fall on midnight keeps a Date, a page
+where one carries a time gets a Datetime, never truncated and never rejected.
 """
 
 from __future__ import annotations
@@ -79,6 +84,8 @@ def rows_to_frame(
     Rows must be parsed with `json.loads(text, parse_float=decimal.Decimal)`. Any deviation
     from metainfo (unknown or missing field, wrong JSON type, bad date, too many decimals)
     raises AfasSchemaError naming the connector, the row number (skip + index) and the field.
+    The one column whose type can differ from `meta.polars_schema()` is a "date" field whose
+    values decide and carry a time: a Datetime.
     """
     schema = meta.polars_schema()
     if not rows:
@@ -128,16 +135,18 @@ def _raise_key_mismatch(
 
 
 def _convert(field: FieldMeta, values: Sequence[Any], ctx: _Context) -> pl.Series:
-    allowed = _ALLOWED.get(field.data_type)
+    kind = field.value_type
+    allowed = _ALLOWED.get(kind)
     if allowed is None:
         field.polars_type(ctx.connector_id)  # raises AfasSchemaError for the unknown type
         raise AssertionError("unreachable")  # pragma: no cover
     # polars' strict constructors reject wrong types themselves, except that they take a bool
     # as an int and anything as a decimal string: check those two in Python.
-    if field.data_type in ("int", "decimal") and not set(map(type, values)) <= allowed:
+    if kind in ("int", "decimal") and not set(map(type, values)) <= allowed:
         _raise_wrong_type(field, values, ctx)
+    convert = _date_or_datetime if field.values_decide else _CONVERTERS[kind]
     try:
-        return _CONVERTERS[field.data_type](field, values, ctx)
+        return convert(field, values, ctx)
     except (TypeError, OverflowError, pl.exceptions.PolarsError):
         _raise_wrong_type(field, values, ctx)
         # The types are right, so a number is out of range.
@@ -146,10 +155,11 @@ def _convert(field: FieldMeta, values: Sequence[Any], ctx: _Context) -> pl.Serie
 
 
 def _raise_wrong_type(field: FieldMeta, values: Sequence[Any], ctx: _Context) -> None:
-    allowed = _ALLOWED[field.data_type]
+    kind = field.value_type
+    allowed = _ALLOWED[kind]
     for index, value in enumerate(values):
         if type(value) not in allowed:
-            raise ctx.error(index, field.id, value, f"is not {_EXPECTED[field.data_type]}")
+            raise ctx.error(index, field.id, value, f"is not {_EXPECTED[kind]}")
 
 
 def _plain(dtype: Any) -> Callable[[FieldMeta, Sequence[Any], _Context], pl.Series]:
@@ -228,12 +238,24 @@ def _parse_datetime(text: pl.Series) -> pl.Series:
     )
 
 
+_to_date = _temporal(_DATE_PATTERN, _parse_date, "date")
+_to_datetime = _temporal(_DATETIME_PATTERN, _parse_datetime, "datetime")
+
+
+def _date_or_datetime(field: FieldMeta, values: Sequence[Any], ctx: _Context) -> pl.Series:
+    """A "date" field nobody described: a Date if every value is one, else a Datetime."""
+    text = pl.Series(field.id, values, dtype=pl.String, strict=True)
+    if text.str.contains(_DATE_PATTERN).fill_null(True).all():
+        return _to_date(field, values, ctx)
+    return _to_datetime(field, values, ctx)
+
+
 _CONVERTERS: dict[str, Callable[[FieldMeta, Sequence[Any], _Context], pl.Series]] = {
     "int": _plain(pl.Int64),
     "string": _plain(pl.String),
     "blob": _plain(pl.String),
     "boolean": _plain(pl.Boolean),
     "decimal": _decimal,
-    "date": _temporal(_DATE_PATTERN, _parse_date, "date"),
-    "datetime": _temporal(_DATETIME_PATTERN, _parse_datetime, "datetime"),
+    "date": _to_date,
+    "datetime": _to_datetime,
 }

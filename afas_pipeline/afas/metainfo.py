@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
 
 from afas_pipeline.afas.errors import AfasResponseError, AfasSchemaError
 
-# Real AFAS also has "blob" (memo fields); the contract uses the other six.
+# AFAS's dataTypes (afas-api.md §4), plus "datetime": AFAS reports datetimes as "date", so a
+# field is a datetime by meaning (the connector contract, or its values), never by metainfo;
+# an old simulator answered "datetime", and that answer is still read.
 _POLARS_TYPES: dict[str, Any] = {
     "int": pl.Int64,
     "string": pl.String,
@@ -69,6 +71,9 @@ class FieldMeta:
     length: int = 0
     decimals: int = 0
     control_type: int | None = None
+    # What a "date" field holds, where the caller knows it ("date" or "datetime", from the
+    # connector contract); None: the values decide, page by page (see `frames.py`).
+    meaning: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FieldMeta:
@@ -83,6 +88,19 @@ class FieldMeta:
         )
 
     @property
+    def value_type(self) -> str:
+        """The type the values are checked and parsed as: metainfo's, except that a "date"
+        field known to hold datetimes is a datetime."""
+        if self.data_type == "date" and self.meaning == "datetime":
+            return "datetime"
+        return self.data_type
+
+    @property
+    def values_decide(self) -> bool:
+        """A "date" field nobody described: its values tell a date from a datetime."""
+        return self.data_type == "date" and self.meaning is None
+
+    @property
     def scale(self) -> int:
         """Decimal places of a decimal field (AFAS may report 0 meaning 'not set': then 2)."""
         return self.decimals or DEFAULT_DECIMALS
@@ -91,7 +109,7 @@ class FieldMeta:
         if self.data_type == "decimal":
             return pl.Decimal(DECIMAL_PRECISION, self.scale)
         try:
-            return _POLARS_TYPES[self.data_type]
+            return _POLARS_TYPES[self.value_type]
         except KeyError:
             raise AfasSchemaError(
                 f"field {self.id!r} has unknown AFAS dataType {self.data_type!r}",
@@ -131,8 +149,23 @@ class GetConnectorMeta:
         raise KeyError(f"GetConnector {self.name!r} has no field {field_id!r}")
 
     def polars_schema(self) -> pl.Schema:
-        """The polars type of every field, in order; unknown dataTypes raise AfasSchemaError."""
+        """The polars type of every field, in order; unknown dataTypes raise AfasSchemaError.
+
+        A "date" field whose values decide is a Date here; a page whose values carry a time
+        has it as a Datetime.
+        """
         return pl.Schema([(f.id, f.polars_type(self.name)) for f in self.fields])
+
+    def with_meanings(self, meanings: Mapping[str, str]) -> GetConnectorMeta:
+        """This metainfo with the caller's knowledge of what its "date" fields hold
+        (field id -> "date" or "datetime"); other fields and unknown ids are left as they are."""
+        fields = tuple(
+            replace(f, meaning=meanings[f.id])
+            if f.data_type == "date" and meanings.get(f.id) in ("date", "datetime")
+            else f
+            for f in self.fields
+        )
+        return replace(self, fields=fields)
 
 
 @dataclass(frozen=True)

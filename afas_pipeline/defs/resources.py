@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
 
 from afas_pipeline.afas import AfasClient, AfasSettings
+from afas_pipeline.extract.specs import field_meanings
 from afas_pipeline.extract.storage import RawStore
 
 DEFAULT_DATA_DIR = "data"
@@ -45,8 +47,10 @@ class AfasResource(dg.ConfigurableResource):
         )
 
     @contextmanager
-    def client(self) -> Iterator[AfasClient]:
-        with AfasClient(self.settings(), max_concurrency=self.max_concurrency) as client:
+    def client(self, **options: Any) -> Iterator[AfasClient]:
+        """A client typing the contract's fields by meaning; `options` go to AfasClient."""
+        options.setdefault("max_concurrency", self.max_concurrency)
+        with AfasClient(self.settings(), field_meanings=field_meanings(), **options) as client:
             yield client
 
     def configured_administrations(self) -> list[int] | None:

@@ -20,7 +20,6 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from pydantic import Field
 
-from afas_pipeline.afas import AfasClient
 from afas_pipeline.defs.resources import AfasResource, StorageResource
 from afas_pipeline.writeback.corrections import DEFAULT_JOURNAL, CorrectionsUnavailableError
 from afas_pipeline.writeback.outbox import OUTBOX_FILE, REJECTED, SENT, Outbox
@@ -82,7 +81,7 @@ def fientries_posted(
     try:
         with (
             guarded_http_client() as http,
-            AfasClient(afas.settings(), http_client=http, max_concurrency=1) as client,
+            afas.client(http_client=http, max_concurrency=1) as client,
         ):
             report = run_writeback(
                 client,

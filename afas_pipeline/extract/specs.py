@@ -85,6 +85,17 @@ def extract_specs(connector_ids: dict[str, str] | None = None) -> tuple[ExtractS
     )
 
 
+def field_meanings(specs: tuple[ExtractSpec, ...] = EXTRACT_SPECS) -> dict[str, dict[str, str]]:
+    """What the contract's "date" and "datetime" fields hold, per connector id, for
+    `AfasClient(field_meanings=)`: AFAS's metainfo calls both "date" (afas-api.md §4)."""
+    return {
+        spec.connector_id: {
+            f.id: f.data_type for f in spec.contract.fields if f.data_type in ("date", "datetime")
+        }
+        for spec in specs
+    }
+
+
 def spec_by_name(name: str, specs: tuple[ExtractSpec, ...] = EXTRACT_SPECS) -> ExtractSpec:
     for spec in specs:
         if spec.name == name:

@@ -74,6 +74,12 @@ def build_arg_parser(parser: argparse.ArgumentParser | None = None) -> argparse.
     clock.add_argument("--live-clock", dest="live_clock", action="store_true", default=None)
     clock.add_argument("--frozen-clock", dest="live_clock", action="store_false")
     parser.add_argument("--token-data", default=None, help="the 64-hex token data to accept")
+    parser.add_argument(
+        "--datetime-data-type",
+        choices=("date", "datetime"),
+        default=None,
+        help="metainfo's dataType for datetime fields: date (as AFAS) or datetime (old answer)",
+    )
     faults = parser.add_argument_group("fault injection")
     for name, (kind, text) in _FAULT_FLAGS.items():
         faults.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=text)
@@ -109,6 +115,7 @@ def simulator_config(args: argparse.Namespace) -> Any:
         "now": args.now,
         "live_clock": args.live_clock,
         "token_data": args.token_data.upper() if args.token_data else None,
+        "datetime_data_type": args.datetime_data_type,
     }
     supported = {f.name for f in dataclasses.fields(SimulatorConfig)}
     values = {k: v for k, v in wanted.items() if v is not None}

@@ -215,13 +215,17 @@ def metainfo(config: Any) -> dict[str, Any]:
     }
 
 
-def get_connector_info(spec: ConnectorSpec) -> dict[str, Any]:
-    """`GET /metainfo/get/{id}`: fields in row order, key fields as lookups (controlType 5)."""
+def get_connector_info(spec: ConnectorSpec, datetime_data_type: str = "date") -> dict[str, Any]:
+    """`GET /metainfo/get/{id}`: fields in row order, key fields as lookups (controlType 5).
+
+    AFAS has no datetime dataType (§4): its datetime fields are reported as "date" and only
+    their values carry the time; `datetime_data_type="datetime"` gives the simulator's old answer.
+    """
     fields = [
         {
             "id": field.id,
             "fieldId": f"U{index:03d}",
-            "dataType": field.data_type,
+            "dataType": datetime_data_type if field.data_type == "datetime" else field.data_type,
             "label": field.label,
             "length": field.length,
             "controlType": 5 if field.id in spec.key else 1,
@@ -412,7 +416,9 @@ class Simulator:
             return json_response(metainfo(self.environment.config))
         kind = rest[0].lower()
         if kind == "get" and len(rest) == 2:
-            return json_response(get_connector_info(self._get_spec(rest[1])))
+            config = self.environment.config
+            spec = self._get_spec(rest[1])
+            return json_response(get_connector_info(spec, config.datetime_data_type))
         if kind == "update" and len(rest) == 2:
             if rest[1].lower() != FI_ENTRIES.lower():
                 raise AfasError(UPDATE_NOT_SUPPORTED, ERROR_NOT_SUPPORTED)

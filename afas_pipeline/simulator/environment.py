@@ -48,6 +48,7 @@ __all__ = [
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # How often a live clock catches up with the wall clock (seconds).
 LIVE_CLOCK_STEP_S = 60.0
+DATETIME_DATA_TYPES = ("date", "datetime")
 DEFAULT_TOKEN_DATA = "949C1A9CD9AE4797950D94F55A7A4D056770472D4963CB9A8D3800BEE0CCE6A2"
 _LINE_CONNECTORS = (
     "DWH_Financiele_mutaties",
@@ -83,10 +84,15 @@ class SimulatorConfig:
     live_clock: bool = False  # True: the clock follows wall time while a server runs
     token_data: str = DEFAULT_TOKEN_DATA  # 64 upper-case hex characters
     environment_id: str = "O12345AA"
+    # The dataType metainfo gives the contract's datetime fields: "date", as AFAS does (it has
+    # no datetime type), or "datetime", the simulator's old answer, kept for tests.
+    datetime_data_type: str = "date"
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[0-9A-F]{64}", self.token_data):
             raise ValueError("token_data must be 64 upper-case hexadecimal characters")
+        if self.datetime_data_type not in DATETIME_DATA_TYPES:
+            raise ValueError(f"datetime_data_type must be one of {DATETIME_DATA_TYPES}")
         if self.journal_lines < 1 or self.history_days < 1:
             raise ValueError("journal_lines and history_days must be positive")
         c.administrations(self.administrations)  # validates the count

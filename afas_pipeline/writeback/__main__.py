@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from afas_pipeline.afas import AfasClient, AfasSettings
+from afas_pipeline.extract.specs import field_meanings
 from afas_pipeline.writeback.posting import WritebackOptions, run_writeback
 from afas_pipeline.writeback.safety import guarded_http_client
 
@@ -46,7 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{event} {cid}", flush=True)
 
     settings = AfasSettings.from_env()
-    with guarded_http_client() as http, AfasClient(settings, http_client=http) as client:
+    with (
+        guarded_http_client() as http,
+        AfasClient(settings, http_client=http, field_meanings=field_meanings()) as client,
+    ):
         report = run_writeback(
             client,
             Path(args.data_dir),

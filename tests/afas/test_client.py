@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import logging
 import threading
@@ -10,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import polars as pl
 import pytest
 
 from afas_pipeline.afas import (
@@ -51,7 +53,8 @@ def metainfo(connector_id: str) -> dict[str, Any]:
         {
             "id": f.id,
             "fieldId": f"U{i:03}",
-            "dataType": f.data_type,
+            # AFAS has no datetime dataType (afas-api.md §4).
+            "dataType": "date" if f.data_type == "datetime" else f.data_type,
             "label": f.label,
             "length": f.length,
             "decimals": f.decimals,
@@ -590,3 +593,75 @@ def test_errors_keep_context_when_pickled() -> None:
     copy = pickle.loads(pickle.dumps(error))
     assert isinstance(copy, AfasError)
     assert (copy.field, copy.status, str(copy)) == ("F", 500, str(error))
+
+
+# -- types by meaning: AFAS's metainfo says "date" for datetimes ---------------------------------
+
+
+def custom_connector(pages: list[list[dict[str, Any]]]) -> Handler:
+    """A connector the client has never seen, answering metainfo as AFAS does: every
+    temporal field is a "date", whatever its values hold."""
+    fields = [
+        {"id": "Id", "fieldId": "U001", "dataType": "int", "label": "Nummer"},
+        {"id": "Geboortedatum", "fieldId": "U002", "dataType": "date", "label": "Datum"},
+        {"id": "Gewijzigd_op", "fieldId": "U003", "dataType": "date", "label": "Gewijzigd"},
+    ]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if "/metainfo/get/" in request.url.path:
+            return httpx.Response(200, json={"name": "Custom", "fields": fields})
+        skip, take = int(request.url.params["skip"]), int(request.url.params["take"])
+        rows = pages[skip // take] if skip // take < len(pages) else []
+        return httpx.Response(200, json={"skip": skip, "take": take, "rows": rows})
+
+    return answer
+
+
+def test_date_fields_that_carry_times_load_as_datetimes_to_the_second() -> None:
+    rows = [
+        {"Id": 1, "Geboortedatum": "1980-02-29T00:00:00Z", "Gewijzigd_op": "2025-03-30T03:15:07Z"},
+        {"Id": 2, "Geboortedatum": None, "Gewijzigd_op": "2025-10-26T02:30:00Z"},
+        {"Id": 3, "Geboortedatum": "2001-12-31T00:00:00Z", "Gewijzigd_op": "2025-01-01T00:00:00Z"},
+    ]
+    with make_client(custom_connector([rows])) as client:
+        frame = next(client.iter_pages("Custom", order_by=["Id"])).frame
+    assert frame.schema["Geboortedatum"] == pl.Date  # all midnight: a date it stays
+    assert frame.schema["Gewijzigd_op"] == pl.Datetime("us")
+    assert frame["Geboortedatum"].to_list() == [dt.date(1980, 2, 29), None, dt.date(2001, 12, 31)]
+    # Amsterdam wall-clock to the second; the meaningless Z ignored, nothing truncated.
+    assert frame["Gewijzigd_op"].to_list() == [
+        dt.datetime(2025, 3, 30, 3, 15, 7),
+        dt.datetime(2025, 10, 26, 2, 30),
+        dt.datetime(2025, 1, 1),
+    ]
+
+
+def test_the_contract_types_its_datetimes_whatever_one_page_holds() -> None:
+    # Migrated debtors created at midnight: a page whose CreateDate values are all midnight is
+    # still a datetime column, so every page and the raw files keep one schema.
+    def debtor(i: int, created: str) -> dict[str, Any]:
+        base = dict.fromkeys(CONNECTORS["DWH_Debiteuren"].field_ids)
+        return {**base, "DebtorId": str(10_000 + i), "Blocked": False,
+                "CreateDate": created, "Mutatie_datum": "2025-06-02T09:00:00Z"}  # fmt: skip
+
+    rows = [debtor(1, "2019-01-01T00:00:00Z"), debtor(2, "2020-05-04T00:00:00Z")]
+    fake = FakeAfas({"DWH_Debiteuren": rows})
+    meanings = {"DWH_Debiteuren": {"CreateDate": "datetime", "Mutatie_datum": "datetime"}}
+    with make_client(fake, field_meanings=meanings) as client:
+        frame = next(client.iter_pages("DWH_Debiteuren")).frame
+        schema = client.describe_get_connector("DWH_Debiteuren").polars_schema()
+    assert frame.schema == schema
+    assert schema["CreateDate"] == pl.Datetime("us")
+    assert frame["CreateDate"].to_list() == [dt.datetime(2019, 1, 1), dt.datetime(2020, 5, 4)]
+
+
+def test_a_contract_date_that_carries_a_time_is_refused_by_name() -> None:
+    # EntryDate is a date in the contract: a time there means the connector was changed.
+    rows = [{"EntryDate": "2025-01-09T10:00:00Z", "Modified": "2025-01-09T10:00:00Z"}]
+    fake = FakeAfas({"Profit_Fin_ChangedEntrydate": rows})
+    meanings = {"Profit_Fin_ChangedEntrydate": {"EntryDate": "date", "Modified": "datetime"}}
+    with (
+        make_client(fake, field_meanings=meanings) as client,
+        pytest.raises(AfasSchemaError, match="field 'EntryDate' is not a valid date"),
+    ):
+        next(client.iter_pages("Profit_Fin_ChangedEntrydate"))

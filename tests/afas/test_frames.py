@@ -117,3 +117,23 @@ def test_missing_and_extra_field_of_equal_count() -> None:
     broken["Nam"] = "x"
     with pytest.raises(AfasSchemaError, match="field 'Nam' is not in"):
         rows_to_frame([broken], META, connector_id="T", skip=0)
+
+
+def test_date_fields_are_typed_by_their_values_unless_their_meaning_is_known() -> None:
+    meta = GetConnectorMeta("T", "", (FieldMeta("Stamp", "U1", "date", "Datum"),))
+    midnight = [{"Stamp": "2025-01-01T00:00:00Z"}, {"Stamp": None}]
+    timed = [{"Stamp": "2025-01-01T00:00:00Z"}, {"Stamp": "2025-01-02T17:45:59Z"}]
+    assert rows_to_frame(midnight, meta, connector_id="T")["Stamp"].dtype == pl.Date
+    assert rows_to_frame(timed, meta, connector_id="T")["Stamp"].to_list() == [
+        dt.datetime(2025, 1, 1),
+        dt.datetime(2025, 1, 2, 17, 45, 59),
+    ]
+    as_datetime = meta.with_meanings({"Stamp": "datetime"})
+    assert rows_to_frame(midnight, as_datetime, connector_id="T")["Stamp"].to_list() == [
+        dt.datetime(2025, 1, 1),
+        None,
+    ]
+    with pytest.raises(AfasSchemaError, match="'Stamp' is not a valid date"):
+        rows_to_frame(timed, meta.with_meanings({"Stamp": "date"}), connector_id="T")
+    with pytest.raises(AfasSchemaError, match="'Stamp' is not a valid datetime"):
+        rows_to_frame([*timed, {"Stamp": "2025-01-02T25:00:00Z"}], meta, connector_id="T")

@@ -7,17 +7,21 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import date, datetime
+from datetime import time as dt_time
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 import polars as pl
 import pytest
 
-from afas_pipeline.extract.specs import EXTRACT_SPECS
+from afas_pipeline.extract.specs import EXTRACT_SPECS, spec_by_name
 from afas_pipeline.extract.storage import RawStore
 from afas_pipeline.runner import failures, outcomes
-from tests.conftest import HISTORY_START, NOW, Pipeline
+from tests.conftest import HISTORY_START, NOW, Pipeline, Simulator, pipeline_env
+from tests.dbt.support import marts_connection
 from tests.extract.support import raw_days, without_load_columns
 
 LINES_KEY = dg.AssetKey(["afas", "DWH_Financiele_mutaties"])
@@ -172,3 +176,35 @@ def _deletable_entry(lines: pl.DataFrame) -> dict:
         (pl.col("JournalId") == "80") & (pl.col("EntryDate") >= date(2026, 10, 1))
     )
     return memorial.row(0, named=True)
+
+
+def test_metainfo_as_afas_gives_it_and_the_old_answer_build_identical_marts(
+    loaded_pipeline: Pipeline,
+    start_simulator: Callable[..., Simulator],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """AFAS reports datetimes as "date" (the default simulator, as `loaded_pipeline` uses);
+    the simulator's old answer said "datetime". The pipeline types both by meaning."""
+    assert loaded_pipeline.simulator.environment.config.datetime_data_type == "date"
+    old = start_simulator(seed=7, datetime_data_type="datetime")
+    for name, value in pipeline_env(old, tmp_path / "data").items():
+        monkeypatch.setenv(name, value)
+    with dg.DagsterInstance.ephemeral() as instance:
+        Pipeline(old, tmp_path / "data", instance).run_ok(HISTORY_START, NOW.date())
+
+    store = RawStore(loaded_pipeline.data_dir)
+    lines = without_load_columns(raw_days(store, spec_by_name(LINES_KEY.path[-1])))
+    assert lines.schema["Mutatie_datum"] == lines.schema["Created"] == pl.Datetime("us")
+    assert (lines["Mutatie_datum"].dt.time() != dt_time(0)).any()  # times kept, not truncated
+    with (
+        marts_connection(loaded_pipeline.data_dir) as afas,
+        marts_connection(tmp_path / "data") as previous,
+    ):
+        listing = "select schema_name, table_name from duckdb_tables() order by all"
+        tables = afas.execute(listing).fetchall()
+        assert len(tables) >= 15
+        assert tables == previous.execute(listing).fetchall()
+        for schema, table in tables:
+            query = f'select * from "{schema}"."{table}" order by all'
+            assert afas.execute(query).fetchall() == previous.execute(query).fetchall(), table

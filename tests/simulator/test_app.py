@@ -44,6 +44,7 @@ class FakeConfig:
     token_data: str = TOKEN_DATA
     environment_id: str = "O12345AA"
     now: datetime = datetime(2025, 11, 20, 12, 0)
+    datetime_data_type: str = "date"
 
 
 _SAMPLES: dict[str, Any] = {
@@ -344,6 +345,22 @@ def test_admin_endpoints_need_the_token(environment: FakeEnvironment) -> None:
 # -- metainfo ------------------------------------------------------------------------------------
 
 
+def test_metainfo_types_datetimes_as_afas_does_or_as_of_old() -> None:
+    def data_types(environment: FakeEnvironment) -> dict[str, str]:
+        with TestClient(create_app(environment), headers=token_header()) as afas:
+            body = afas.get(f"{BASE}/metainfo/get/DWH_Debiteuren").json()
+        return {
+            f["id"]: f["dataType"]
+            for f in body["fields"]
+            if f["id"] in ("CreateDate", "Mutatie_datum")
+        }
+
+    afas = FakeEnvironment()
+    old = FakeEnvironment(config=FakeConfig(datetime_data_type="datetime"))
+    assert data_types(afas) == {"CreateDate": "date", "Mutatie_datum": "date"}
+    assert data_types(old) == {"CreateDate": "datetime", "Mutatie_datum": "datetime"}
+
+
 def test_metainfo_lists_connectors(client: TestClient) -> None:
     body = client.get(f"{BASE}/metainfo").json()
     assert body["updateConnectors"] == [{"id": "FiEntries", "description": "Financiële mutaties"}]
@@ -364,7 +381,8 @@ def test_metainfo_get_matches_the_contract(client: TestClient, connector_id: str
         assert got == {
             "id": want.id,
             "fieldId": f"U{index:03d}",
-            "dataType": want.data_type,
+            # AFAS has no datetime dataType: its datetimes are reported as dates.
+            "dataType": "date" if want.data_type == "datetime" else want.data_type,
             "label": want.label,
             "length": want.length,
             "controlType": 5 if want.id in spec.key else 1,
