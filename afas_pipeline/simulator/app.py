@@ -85,6 +85,7 @@ class EnvironmentLike(Protocol):
     def rows(self, connector_id: str) -> Any: ...
     def post_fi_entry(self, payload: dict[str, Any]) -> dict[str, Any]: ...
     def delete_fi_entry(self, unit_id: int, journal_id: str, entry_no: int) -> None: ...
+    def delete_fi_invoice(self, unit_id: int, journal_id: str, invoice_id: str) -> None: ...
     def summary(self) -> dict[str, Any]: ...
 
 
@@ -474,10 +475,12 @@ class Simulator:
         return json_response({"results": {"FiEntryPar": keys}}, 201)
 
     async def _delete_fi_entry(self, rest: list[str]) -> Response:
-        unit_id, journal_id, entry_no = parse_fi_entry_delete(rest)
-        await run_in_threadpool(
-            self._call_environment, "delete_fi_entry", unit_id, journal_id, entry_no
-        )
+        unit_id, journal_id, key, value = parse_fi_entry_delete(rest)
+        if key == "EnNo":
+            call = ("delete_fi_entry", unit_id, journal_id, value)
+        else:
+            call = ("delete_fi_invoice", unit_id, journal_id, value)
+        await run_in_threadpool(self._call_environment, *call)
         return Response(b"", status_code=200)
 
     def _call_environment(self, name: str, *args: Any) -> Any:
@@ -550,28 +553,33 @@ async def _json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-def parse_fi_entry_delete(rest: list[str]) -> tuple[int, str, int]:
-    """(UnId, JoCo, EnNo) from `FiEntryPar/UnId,JoCo/{UnId},{JoCo}/FiEntries/@EnNo/{EnNo}`."""
+def parse_fi_entry_delete(rest: list[str]) -> tuple[int, str, str, int | str]:
+    """(UnId, JoCo, key field, value) from `FiEntryPar/UnId,JoCo/{UnId},{JoCo}/FiEntries/...`:
+    `@EnNo/{EnNo}` deletes one entry, `InId/{InvoiceId}` an invoice's entries [fie-del]."""
     lowered = [s.lower() for s in rest]
+    key = lowered[4].lstrip("@") if len(rest) == 6 else ""
     shape_ok = (
         len(rest) == 6
         and lowered[0] == "fientrypar"
         and lowered[1] == "unid,joco"
         and lowered[3] == "fientries"
-        and lowered[4].lstrip("@") == "enno"
+        and key in ("enno", "inid")
         and rest[2].count(",") == 1
     )
     if not shape_ok:
         raise AfasError(
-            "General message: the simulator deletes FiEntries only by "
-            "FiEntryPar/UnId,JoCo/{UnId},{JoCo}/FiEntries/@EnNo/{EnNo}.",
+            "General message: FiEntries are deleted by "
+            "FiEntryPar/UnId,JoCo/{UnId},{JoCo}/FiEntries/@EnNo/{EnNo} "
+            "or .../FiEntries/InId/{InId}.",
             ERROR_NOT_SUPPORTED,
         )
     unit, journal = rest[2].split(",")
     try:
-        return int(unit), journal, int(rest[5])
+        unit_id = int(unit)
+        value: int | str = int(rest[5]) if key == "enno" else rest[5]
     except ValueError as exc:
         raise AfasError(f"Type mismatch: {exc}", ERROR_VALIDATION) from exc
+    return unit_id, journal, "InId" if key == "inid" else "EnNo", value
 
 
 class SimulatorApp(Starlette):

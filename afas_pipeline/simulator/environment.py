@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -25,6 +24,7 @@ from afas_pipeline.simulator.fientries import (
     reject,
 )
 from afas_pipeline.simulator.ledger import (
+    AMSTERDAM,
     NULL_CENTS,
     STAT_KEYS,
     Ledger,
@@ -33,6 +33,7 @@ from afas_pipeline.simulator.ledger import (
     day_date,
     day_number,
     period_balance_frame,
+    real_wall_clock,
     to_seconds,
 )
 
@@ -45,7 +46,6 @@ __all__ = [
     "UnknownConnectorError",
 ]
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # How often a live clock catches up with the wall clock (seconds).
 LIVE_CLOCK_STEP_S = 60.0
 DATETIME_DATA_TYPES = ("date", "datetime")
@@ -105,7 +105,7 @@ class Environment:
         self.config = config = config or SimulatorConfig()
         self._lock = threading.RLock()
         self._admins = c.administrations(config.administrations)
-        now = (config.now or amsterdam_now()).replace(microsecond=0)
+        now = real_wall_clock((config.now or amsterdam_now()).replace(microsecond=0))
         start_day = day_number(now.date()) - config.history_days
         self._first_year = day_date(start_day).year
         self._ledger = Ledger(
@@ -135,7 +135,7 @@ class Environment:
             return self._advance_to(target)
 
     def _advance_to(self, target: datetime) -> dict[str, int]:
-        target = target.replace(microsecond=0)
+        target = real_wall_clock(target.replace(microsecond=0))
         if target <= self._now:
             return dict.fromkeys(STAT_KEYS, 0)
         counts = self._ledger.run_until(to_seconds(target))
@@ -232,7 +232,7 @@ class Environment:
         """Book a FiEntries POST body; returns {"UnId", "EnNo", "InId"} as strings."""
         with self._lock:
             self._follow_wall_clock()
-            entry = prepare(payload, _Context(self))
+            entry = _auto_numbered(prepare(payload, _Context(self)), self._ledger)
             entry_no = self._book(entry)
             first_invoice = next((ln.invoice for ln in entry.lines if ln.invoice), "")
             return {"UnId": str(entry.unit_id), "EnNo": str(entry_no), "InId": first_invoice}
@@ -275,15 +275,37 @@ class Environment:
         """Delete a whole entry, as DELETE .../FiEntryPar/UnId,JoCo/{u},{j}/FiEntries/@EnNo/{n}."""
         with self._lock:
             self._follow_wall_clock()
-            ledger = self._ledger
-            if not any(a.id == unit_id for a in self._admins):
-                raise reject("No unit available")
-            ref = ledger.entries.get((unit_id, entry_no))
+            self._check_unit(unit_id)
+            ref = self._ledger.entries.get((unit_id, entry_no))
             if ref is None or not ref.alive or ref.journal != str(journal_id):
                 raise reject(
                     f"Journal entry {entry_no} does not exist in journal {journal_id} "
                     f"of administration {unit_id}."
                 )
+            self._delete_entries(unit_id, [entry_no])
+
+    def delete_fi_invoice(self, unit_id: int, journal_id: str, invoice_id: str) -> None:
+        """Delete the entries of an invoice, as DELETE .../FiEntries/InId/{invoice} [fie-del]."""
+        with self._lock:
+            self._follow_wall_clock()
+            self._check_unit(unit_id)
+            entries = self._ledger.invoice_entries(unit_id, str(journal_id), invoice_id)
+            if not entries:
+                raise reject(
+                    f"Invoice {invoice_id} does not exist in journal {journal_id} "
+                    f"of administration {unit_id}."
+                )
+            self._delete_entries(unit_id, entries)
+
+    def _check_unit(self, unit_id: int) -> None:
+        if not any(a.id == unit_id for a in self._admins):
+            raise reject("No unit available")
+
+    def _delete_entries(self, unit_id: int, entry_nos: list[int]) -> None:
+        """Check every entry first, then delete them all: a refused one deletes none."""
+        ledger = self._ledger
+        for entry_no in entry_nos:
+            ref = ledger.entries[(unit_id, entry_no)]
             if c.JOURNALS_BY_ID[ref.journal].type not in _DELETABLE_JOURNAL_TYPES:
                 raise reject(
                     "Only entries of a sales or purchase invoice or memorial entries can be "
@@ -299,7 +321,22 @@ class Environment:
                     f"Journal entry {entry_no} cannot be deleted because it has been matched "
                     "(afgeletterd)."
                 )
+        for entry_no in entry_nos:
             ledger.delete_entry(to_seconds(self._now), unit_id, entry_no)
+
+
+def _auto_numbered(entry: PreparedEntry, ledger: Ledger) -> PreparedEntry:
+    """With AuNu, every debtor line without an invoice number gets the next one of the sales
+    counter (by its voucher date); AFAS returns it as `InId`."""
+    if not entry.auto_number:
+        return entry
+    lines = tuple(
+        replace(ln, invoice=ledger.next_sales_invoice(entry.unit_id, day_number(ln.voucher_date)))
+        if ln.debtor and ln.invoice is None
+        else ln
+        for ln in entry.lines
+    )
+    return replace(entry, lines=lines)
 
 
 class _Context:
@@ -316,6 +353,13 @@ class _Context:
         if not c.period_exists(year, period, self._env._first_year, today):
             return "missing"
         return "blocked" if c.period_blocked(unit_id, year, period, today) else "ok"
+
+    def period_of(self, unit_id: int, day: date) -> tuple[int, int] | None:
+        # Monthly periods (chart.periods_frame); the administration does not change them.
+        today: date = self._env._now.date()
+        if not c.period_exists(day.year, day.month, self._env._first_year, today):
+            return None
+        return day.year, day.month
 
     def collect_account(self, side: str, party_id: str) -> str | None:
         ledger = self._env._ledger

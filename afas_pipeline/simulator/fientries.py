@@ -41,6 +41,7 @@ class BookingContext(Protocol):
 
     def has_unit(self, unit_id: int) -> bool: ...
     def period_state(self, unit_id: int, year: int, period: int) -> str: ...  # ok/blocked/missing
+    def period_of(self, unit_id: int, day: date) -> tuple[int, int] | None: ...
     def collect_account(self, side: str, party_id: str) -> str | None: ...
 
 
@@ -68,6 +69,8 @@ class PreparedEntry:
     year: int
     period: int
     lines: tuple[PostedLine, ...]
+    # AuNu on a sales journal: debtor lines without InId get the next invoice number.
+    auto_number: bool = False
 
 
 def reject(message: str) -> FiEntryRejected:
@@ -93,9 +96,10 @@ def prepare(payload: Any, ctx: BookingContext) -> PreparedEntry:
         raise reject("A financial entry must contain at least one entry line.")
     if len(raw_lines) > MAX_LINES:
         raise reject(f"A financial entry can contain at most {MAX_LINES:,} lines.")
-    lines = tuple(_line(_fields(el), ctx) for el in raw_lines)
+    lines = tuple(_line(_fields(el), unit, ctx) for el in raw_lines)
     _check_balanced(lines)
-    return PreparedEntry(unit, journal, year, period, lines)
+    auto_number = _bool(header.get("AuNu")) and c.JOURNALS_BY_ID[journal].type == "V"
+    return PreparedEntry(unit, journal, year, period, lines, auto_number)
 
 
 # ---- envelope ----
@@ -145,7 +149,7 @@ def _blank(value: Any) -> bool:
 
 
 def _missing(field: str, label: str) -> FiEntryRejected:
-    return reject(f"There is no value entered in mandatory field '{label}' ({field}).")
+    return reject(f"(AntaObject) There is no value entered in mandatory field '{label}' ({field}).")
 
 
 def _int(value: Any) -> int:
@@ -157,6 +161,20 @@ def _int(value: Any) -> int:
         return int(str(value).strip())
     except ValueError:
         raise reject("Type mismatch") from None
+
+
+def _bool(value: Any) -> bool:
+    """A boolean field as AFAS's examples write them: true, 1, "1", "true"."""
+    if _blank(value):
+        return False
+    if isinstance(value, bool):
+        return value
+    text = _text(value).lower()
+    if text in ("1", "true"):
+        return True
+    if text in ("0", "false"):
+        return False
+    raise reject("Type mismatch")
 
 
 def _text(value: Any) -> str:
@@ -226,7 +244,7 @@ def _check_period(ctx: BookingContext, unit: int, year: int, period: int) -> Non
         raise reject(f"For this administration, period {period} of the year {year} is blocked.")
 
 
-def _line(fields: dict, ctx: BookingContext) -> PostedLine:
+def _line(fields: dict, unit: int, ctx: BookingContext) -> PostedLine:
     if not _blank(fields.get("EnNo")):
         raise reject("When adding a journal entry, the journal entry number may not be specified.")
     for field, label in _LINE_REQUIRED:
@@ -240,14 +258,17 @@ def _line(fields: dict, ctx: BookingContext) -> PostedLine:
             "An entry line must have a debit or credit amount (eErrFiEntryNoAmountOnEntryLine)."
         )
     vat_code = _opt_text(fields, "VaId", 3)
-    vat_amt = _vat_amount(vat_code, account, net)
+    vat_amt = _vat_amount(vat_code, kind, account, net)
+    entry_date, voucher_date = _date(fields["EnDa"]), _date(fields["BpDa"])
+    for day in (entry_date, voucher_date):
+        _check_date_period(ctx, unit, day)
     due = fields.get("DaEx")
     return PostedLine(
         account=account,
         debtor=debtor,
         creditor=creditor,
-        entry_date=_date(fields["EnDa"]),
-        voucher_date=_date(fields["BpDa"]),
+        entry_date=entry_date,
+        voucher_date=voucher_date,
         voucher_no=_opt_text(fields, "BpNr", 32),
         invoice=_opt_text(fields, "InId", 12),
         debit=max(net, 0),
@@ -281,10 +302,22 @@ def _account(kind: str, number: str, ctx: BookingContext) -> tuple[str, str | No
     raise reject("The entered value for 'Kenmerk rekening' (VaAs) is not valid.")
 
 
-def _vat_amount(vat_code: str | None, account: str, net: int) -> int | None:
+def _check_date_period(ctx: BookingContext, unit: int, day: date) -> None:
+    """Profit takes a line's period from its dates too: a date in a blocked period is refused
+    even under an open header (afas-api.md §5.4, BpDa; §4 error texts)."""
+    found = ctx.period_of(unit, day)
+    shown = f"{day.day}-{day.month}-{day.year}"
+    if found is None:
+        raise reject(f"Date '{shown}' does not belong to a period of this administration.")
+    if ctx.period_state(unit, *found) == "blocked":
+        raise reject(f"Date '{shown}' belongs to a blocked period.")
+
+
+def _vat_amount(vat_code: str | None, kind: str, account: str, net: int) -> int | None:
     """VatAmt of a revenue/cost line: net * rate, positive on the code's own side.
 
     VAT lines themselves (on the code's VAT account) carry no VatAmt, as in the generated data.
+    A GL account that does not allow VAT refuses a VAT code.
     """
     if vat_code is None:
         return None
@@ -298,6 +331,8 @@ def _vat_amount(vat_code: str | None, account: str, net: int) -> int | None:
         raise reject(f"VAT code {vat_code} is blocked.")
     if account in c.VAT_ACCOUNTS:
         return None
+    if kind == "1" and not c.ACCOUNTS_BY_NUMBER[account].vat_allowed:
+        raise reject(f"(AFASFiEntry) VAT is not allowed for account {account}.")
     own_side = -net if vc.type == "V" else net
     return c.vat_amount(own_side, vc.rate_bp)
 

@@ -17,9 +17,10 @@ from array import array
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -34,6 +35,7 @@ from afas_pipeline.afas.contract import (
 from afas_pipeline.simulator import chart as c
 
 DAY = 86_400
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 EPOCH = datetime(1970, 1, 1)
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 # VatAmt is nullable; the int column marks a null with this sentinel.
@@ -47,6 +49,21 @@ def to_seconds(dt: datetime) -> int:
 
 def from_seconds(seconds: int) -> datetime:
     return EPOCH + timedelta(seconds=seconds)
+
+
+def real_wall_clock(moment: datetime) -> datetime:
+    """`moment` as a real Amsterdam clock shows it: a time in the hour skipped when summer time
+    starts (02:00-03:00 on the last Sunday of March) does not exist, so it becomes the same
+    minute an hour later; the October hour that repeats is kept as it is."""
+    aware = moment.replace(tzinfo=AMSTERDAM)
+    return aware.astimezone(UTC).astimezone(AMSTERDAM).replace(tzinfo=None)
+
+
+def real_seconds(ts: int) -> int:
+    """`real_wall_clock` for a timestamp in seconds; cheap outside the 02:00 hour."""
+    if ts % DAY // 3600 != 2:
+        return ts
+    return to_seconds(real_wall_clock(from_seconds(ts)))
 
 
 def day_number(d: date) -> int:
@@ -506,7 +523,8 @@ class Ledger:
 
     def _push(self, ts: int, kind: str, args: tuple) -> None:
         self._seq += 1
-        heapq.heappush(self._queue, (ts, self._seq, kind, args))
+        # AFAS's clock never shows a time of the skipped spring hour, so neither do its records.
+        heapq.heappush(self._queue, (real_seconds(ts), self._seq, kind, args))
 
     def run_until(self, until: int) -> Counter[str]:
         """Apply every event up to and including `until`; returns what happened."""
@@ -566,7 +584,8 @@ class Ledger:
             self._push(day * DAY + 23 * 3600 + 59 * 60 + rng.randrange(60), "depreciation", (u,))
         if d.weekday() == 6:
             # The weekly bank-statement job runs at 02:xx wall-clock time, also on the two
-            # daylight-saving Sundays (in March that hour does not exist on a real clock).
+            # daylight-saving Sundays: in October that hour comes twice, in March it does not
+            # exist and the job runs at 03:xx (`_push`).
             self._push(day * DAY + 2 * 3600 + rng.randrange(3600), "bank_costs", (u,))
 
     def _plan_master_data(self, day: int, factor: float) -> None:
@@ -628,6 +647,18 @@ class Ledger:
     def next_entry_no(self, unit: int) -> int:
         return self._entry_counter[unit] + 1
 
+    def next_sales_invoice(self, unit: int, invoice_day: int) -> str:
+        """The next number of `unit`'s sales invoice counter, which the generator and FiEntries'
+        automatic numbering (AuNu) share, as AFAS's counters are shared."""
+        return _sales_invoice(*self._next_number(unit, "F", invoice_day))
+
+    def _next_number(self, unit: int, series: str, day: int) -> tuple[int, int]:
+        """(year, number): counters run per administration and series, and restart every year
+        of the date that picks the series (afas-api.md §8, tellers)."""
+        year = self.year_period(day)[0]
+        self._counters[(unit, series, year)] += 1
+        return year, self._counters[(unit, series, year)]
+
     def _touch_day(self, day: int, ts: int) -> None:
         if self.changed_days.get(day, -1) < ts:
             self.changed_days[day] = ts
@@ -659,6 +690,18 @@ class Ledger:
     def entry_lines(self, unit: int, entry_no: int) -> range | None:
         ref = self.entries.get((unit, entry_no))
         return range(ref.start, ref.start + ref.count) if ref and ref.alive else None
+
+    def invoice_entries(self, unit: int, journal: str, invoice: str) -> list[int]:
+        """The live entries of `journal` in `unit` with a line carrying invoice number `invoice`."""
+        st = self.lines
+        return [
+            entry_no
+            for (u, entry_no), ref in self.entries.items()
+            if u == unit
+            and ref.alive
+            and ref.journal == journal
+            and invoice in st.invoice[ref.start : ref.start + ref.count]
+        ]
 
     def is_matched(self, unit: int, entry_no: int) -> bool:
         """Whether a debtor/creditor line of the entry shares its invoice with another entry."""
@@ -712,9 +755,8 @@ class Ledger:
         self.stats["entries_edited"] += 1
 
     def _voucher(self, unit: int, prefix: str, day: int) -> str:
-        year = self.year_period(day)[0]
-        self._counters[(unit, prefix, year)] += 1
-        return f"{prefix}{year}{self._counters[(unit, prefix, year)]:06d}"
+        year, n = self._next_number(unit, prefix, day)
+        return f"{prefix}{year}{n:06d}"
 
     def _amount(self, median_eur: float) -> int:
         return max(
@@ -731,10 +773,8 @@ class Ledger:
         day = ts // DAY
         debtor = self._pick("D")
         inv_day = max(day - (rng.randint(1, 3) if rng.random() < 0.25 else 0), self.start_day)
-        year = self.year_period(inv_day)[0]
-        self._counters[(unit, "F", year)] += 1
-        n = self._counters[(unit, "F", year)]
-        invoice, voucher = f"F{year}-{n:05d}", f"V{year}{n:06d}"
+        year, n = self._next_number(unit, "F", inv_day)
+        invoice, voucher = _sales_invoice(year, n), f"V{year}{n:06d}"
         revenue = [rng.choice(_SALES_ACCOUNTS) for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))]
         nets = [self._amount(600) for _ in revenue]
         vats = [
@@ -1407,6 +1447,10 @@ def _weekday(day: int) -> int:
     """Banks process payments on working days: move a Saturday or Sunday to the Monday."""
     wd = day_date(day).weekday()
     return day + (7 - wd if wd >= 5 else 0)
+
+
+def _sales_invoice(year: int, n: int) -> str:
+    return f"F{year}-{n:05d}"
 
 
 def _supplier_invoice(style: int, n: int, year: int) -> str:

@@ -2,7 +2,9 @@
 
 The rules follow what the FiEntries UpdateConnector rejects (afas-api.md §5.4, the simulator's
 `fientries.py`): a balanced entry, known and open accounts, debtors, creditors, journal, VAT code
-and period, and every field the connector's metainfo marks mandatory. Reference data comes from
+and period, the period of the lines' date as well as the header's, VAT codes only on accounts
+that allow VAT, and every field the connector's metainfo marks mandatory.
+`tests/writeback/test_dry_run_agrees.py` holds both to the same verdicts. Reference data comes from
 the raw layer the pipeline already loaded (no extra load on AFAS) and, where a file is missing or
 does not know a debtor or creditor (created since the last load), from a read of AFAS itself.
 A correction that passes can still be refused by AFAS (the data may have changed since); then
@@ -23,7 +25,7 @@ import polars as pl
 
 from afas_pipeline.afas import AfasClient, F, UpdateConnectorMeta
 from afas_pipeline.extract.storage import DELETED, DELETED_SEEN_AT_COLUMN, RawStore
-from afas_pipeline.writeback.corrections import Correction
+from afas_pipeline.writeback.corrections import Correction, CorrectionLine
 from afas_pipeline.writeback.payloads import FI_ENTRIES, header_fields, line_fields
 
 logger = logging.getLogger("afas_pipeline.writeback")
@@ -254,7 +256,28 @@ def _check_header(c: Correction, ref: ReferenceData) -> list[str]:
                 f"entry_date {c.entry_date} is outside period {c.period} of {c.fiscal_year} "
                 f"({start} to {end})"
             )
-    return problems
+    return problems + _check_date_period(c, ref)
+
+
+def _check_date_period(c: Correction, ref: ReferenceData) -> list[str]:
+    """AFAS also takes each line's period from its dates (EnDa, BpDa: the entry date here):
+    a date in a blocked period is refused whatever the header says."""
+    if not ref.periods:
+        return []
+    unit, day = c.administration_id, c.entry_date
+    shown = f"{day.day}-{day.month}-{day.year}"
+    for (period_unit, year, number), period in ref.periods.items():
+        start, end = period.get("DateFrom"), period.get("DateTo")
+        if period_unit != unit or not isinstance(start, date) or not isinstance(end, date):
+            continue
+        if start <= day <= end:
+            if not period.get("Blocked"):
+                return []
+            return [
+                f"Date '{shown}' belongs to a blocked period (period {number} of {year} "
+                f"in administration {unit})"
+            ]
+    return [f"Date '{shown}' does not belong to a period of administration {unit}"]
 
 
 def _check_lines(c: Correction, ref: ReferenceData) -> list[str]:
@@ -266,11 +289,7 @@ def _check_lines(c: Correction, ref: ReferenceData) -> list[str]:
             f"{where}: {p}" for p in _check_account(line.account_kind, line.account_code, ref)
         ]
         if line.vat_code and ref.vat_codes:
-            vat = ref.vat_codes.get(line.vat_code)
-            if vat is None:
-                problems.append(f"{where}: VAT code {line.vat_code} does not exist")
-            elif vat.get("Blocked"):
-                problems.append(f"{where}: VAT code {line.vat_code} is blocked")
+            problems += [f"{where}: {p}" for p in _check_vat(line.vat_code, line, ref)]
         if line.invoice_id and len(line.invoice_id) > _FIELD_LIMITS["InId"]:
             problems.append(
                 f"{where}: invoice_id is longer than {_FIELD_LIMITS['InId']} characters"
@@ -278,6 +297,24 @@ def _check_lines(c: Correction, ref: ReferenceData) -> list[str]:
         if line.description and len(line.description) > _FIELD_LIMITS["Ds"]:
             problems.append(f"{where}: description is longer than {_FIELD_LIMITS['Ds']} characters")
     return problems
+
+
+def _check_vat(code: str, line: CorrectionLine, ref: ReferenceData) -> list[str]:
+    vat = ref.vat_codes.get(code)
+    if vat is None:
+        return [f"VAT code {code} does not exist"]
+    if vat.get("Blocked"):
+        return [f"VAT code {code} is blocked"]
+    account = ref.accounts.get(line.account_code) if line.account_kind == "1" else None
+    # A VAT code's own account carries the code on its VAT line without "allowing VAT".
+    vat_accounts = {str(v.get("AccountNr")) for v in ref.vat_codes.values()}
+    if (
+        account is not None
+        and not account.get("VatAllowed")
+        and line.account_code not in vat_accounts
+    ):
+        return [f"VAT is not allowed for account {line.account_code} (it takes no VAT code)"]
+    return []
 
 
 def _check_amounts(debit: Decimal, credit: Decimal) -> list[str]:

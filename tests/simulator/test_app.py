@@ -88,7 +88,7 @@ def sample_frame(connector_id: str, rows: int = 250) -> pl.DataFrame:
 class FakeEnvironment:
     config: FakeConfig = field(default_factory=FakeConfig)
     posted: list[dict[str, Any]] = field(default_factory=list)
-    deleted: list[tuple[int, str, int]] = field(default_factory=list)
+    deleted: list[tuple[int, str, int | str]] = field(default_factory=list)
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     def now(self) -> datetime:
@@ -114,6 +114,9 @@ class FakeEnvironment:
         if entry_no == 404:
             raise FiEntryRejected("Journal entry 404 does not exist.", -2147220469)
         self.deleted.append((unit_id, journal_id, entry_no))
+
+    def delete_fi_invoice(self, unit_id: int, journal_id: str, invoice_id: str) -> None:
+        self.deleted.append((unit_id, journal_id, invoice_id))
 
     def summary(self) -> dict[str, Any]:
         return {"now": self.config.now, "posted": len(self.posted)}
@@ -481,8 +484,15 @@ def test_delete_rejections(client: TestClient) -> None:
     assert_afas_error(client.delete(path), 500, "Journal entry 404 does not exist.")
     bad = f"{BASE}/connectors/FiEntries/FiEntryPar/UnId,JoCo/x,80/FiEntries/@EnNo/1"
     assert_afas_error(client.delete(bad), 500, "Type mismatch")
-    by_invoice = f"{BASE}/connectors/FiEntries/FiEntryPar/UnId,JoCo/1,10/FiEntries/InId/IH003938"
-    assert_afas_error(client.delete(by_invoice), 500, "FiEntries")
+    unknown_key = f"{BASE}/connectors/FiEntries/FiEntryPar/UnId,JoCo/1,10/FiEntries/BpNr/X1"
+    assert_afas_error(client.delete(unknown_key), 500, "FiEntries are deleted by")
+
+
+def test_delete_fi_entries_by_invoice(client: TestClient, environment: FakeEnvironment) -> None:
+    # The documented second form [fie-del]: the entries of an invoice, by its number.
+    path = f"{BASE}/connectors/FiEntries/FiEntryPar/UnId,JoCo/1,10/FiEntries/InId/IH003938"
+    assert client.delete(path).status_code == 200
+    assert environment.deleted == [(1, "10", "IH003938")]
 
 
 # -- admin endpoints -----------------------------------------------------------------------------
@@ -663,6 +673,61 @@ def test_real_post_and_delete_fi_entry() -> None:
         assert_afas_error(client.post(f"{BASE}/connectors/FiEntries", json=unbalanced), 500, "")
         again = client.delete(f"{BASE}/connectors/FiEntries/{path}")
         assert_afas_error(again, 500, result["EnNo"])
+
+
+def test_real_write_rules_over_http() -> None:
+    # NOW is 2025-11-20: the holding (1) has closed 2024, so a line dated then is refused
+    # under the open header of November 2025; VAT on an account without VAT is refused.
+    env = real_environment()
+    blocked = memorial_entry("5.00", "SIM-TEST-3")
+    lines = blocked["FiEntryPar"]["Element"]["Objects"]["FiEntries"]["Element"]
+    lines[0]["Fields"]["BpDa"] = "2024-12-31"
+    no_vat = memorial_entry("5.00", "SIM-TEST-4")
+    no_vat["FiEntryPar"]["Element"]["Objects"]["FiEntries"]["Element"][0]["Fields"]["VaId"] = "5"
+    sale = {
+        "Fields": {"Year": 2025, "Peri": 11, "UnId": 1, "JoCo": "20", "AuNu": "1"},
+        "Objects": [
+            {
+                "FiEntries": {
+                    "Element": [
+                        {"Fields": {**f, "EnDa": "2025-11-20", "BpDa": "2025-11-20"}}
+                        for f in (
+                            {"VaAs": "2", "AcNr": "10001", "AmDe": "121.00", "AmCr": "0"},
+                            {
+                                "VaAs": "1",
+                                "AcNr": "8000",
+                                "AmDe": "0",
+                                "AmCr": "100.00",
+                                "VaId": "1",
+                            },
+                            {
+                                "VaAs": "1",
+                                "AcNr": "1510",
+                                "AmDe": "0",
+                                "AmCr": "21.00",
+                                "VaId": "1",
+                            },
+                        )
+                    ]
+                }
+            }
+        ],
+    }
+    url = f"{BASE}/connectors/FiEntries"
+    with real_client(env) as client:
+        response = client.post(url, json=blocked)
+        assert_afas_error(response, 500, "Date '31-12-2024' belongs to a blocked period.")
+        response = client.post(url, json=no_vat)
+        assert_afas_error(response, 500, "(AFASFiEntry) VAT is not allowed for account 4000.")
+        posted = client.post(url, json={"FiEntryPar": {"Element": sale}})
+        assert posted.status_code == 201, posted.text
+        invoice = posted.json()["results"]["FiEntryPar"]["InId"]
+        assert invoice.startswith("F2025-")
+        path = f"FiEntryPar/UnId,JoCo/1,20/FiEntries/InId/{invoice}"
+        assert client.delete(f"{url}/{path}").status_code == 200
+        assert_afas_error(client.delete(f"{url}/{path}"), 500, f"Invoice {invoice} does not")
+        params = {"filterfieldids": "UnitId,InvoiceId", "operatortypes": "1,1"}
+        assert rows_of(client, MUTATIONS, **params, filtervalues=f"1,{invoice}") == []
 
 
 def test_real_clock_moves_forward() -> None:

@@ -105,11 +105,31 @@ def test_mutatie_datum_never_before_created(env: Environment) -> None:
 def test_late_evening_and_dst_changes_exist(env: Environment) -> None:
     changed = env.rows("DWH_Financiele_mutaties")["Mutatie_datum"]
     assert (changed.dt.time() >= time(23, 59)).sum() >= 5
-    for dst_day in (date(2025, 3, 30), date(2025, 10, 26)):
+    # The weekly 02:xx job: in October's repeated hour it runs at 02:xx, in March that hour
+    # does not exist on AFAS's clock and it runs an hour later.
+    for dst_day, hour in ((date(2025, 3, 30), 3), (date(2025, 10, 26), 2)):
         on_day = changed.filter(changed.dt.date() == dst_day)
-        assert (on_day.dt.hour() == 2).sum() >= 1, dst_day
+        assert (on_day.dt.hour() == hour).sum() >= 1, dst_day
     modified = env.rows("Profit_Fin_ChangedEntrydate")["Modified"]
     assert (modified.dt.time() >= time(23, 59)).sum() >= 1
+
+
+def test_no_time_falls_in_the_skipped_spring_hour() -> None:
+    # A clock moved into the skipped hour lands after it, and so does everything booked then.
+    env = Environment(SimulatorConfig(journal_lines=2_000, now=datetime(2026, 3, 28, 2, 30)))
+    env.advance(days=1)
+    assert env.now() == datetime(2026, 3, 29, 3, 30)
+    times = pl.concat(
+        [
+            env.rows("DWH_Financiele_mutaties").select(pl.col("Mutatie_datum").alias("t")),
+            env.rows("DWH_Financiele_mutaties").select(pl.col("Created").alias("t")),
+            env.rows("DWH_Debiteuren").select(pl.col("Mutatie_datum").alias("t")),
+            env.rows("Profit_Fin_ChangedEntrydate").select(pl.col("Modified").alias("t")),
+        ]
+    )["t"]
+    skipped = [(date(2025, 3, 30), 2), (date(2026, 3, 29), 2)]
+    for day, hour in skipped:
+        assert times.filter((times.dt.date() == day) & (times.dt.hour() == hour)).is_empty()
 
 
 def test_changed_entry_dates_cover_every_line_change(env: Environment) -> None:

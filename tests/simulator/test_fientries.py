@@ -118,7 +118,7 @@ REJECTIONS = [
     ({"header": {"JoCo": None}}, "mandatory field 'Dagboek' (JoCo)"),
     (
         {"line": {"AcNr": None}},
-        "There is no value entered in mandatory field 'Rekeningnummer' (AcNr).",
+        "(AntaObject) There is no value entered in mandatory field 'Rekeningnummer' (AcNr).",
     ),
     ({"line": {"VaAs": None}}, "mandatory field 'Kenmerk rekening' (VaAs)"),
     ({"line": {"EnDa": None}}, "mandatory field 'Datum boeking' (EnDa)"),
@@ -148,6 +148,12 @@ REJECTIONS = [
     ({"header": {"UnId": 2, "Year": 2025, "Peri": 11}}, "period 11 of the year 2025 is blocked."),
     ({"header": {"Peri": 13}}, "period 13 of the year 2026 does not exist"),
     ({"header": {"Year": 2031}}, "of the year 2031 does not exist"),
+    # The open header does not help a line whose dates fall in a blocked period.
+    ({"line": {"EnDa": "2025-08-10"}}, "Date '10-8-2025' belongs to a blocked period."),
+    ({"line": {"BpDa": "2025-12-31"}}, "Date '31-12-2025' belongs to a blocked period."),
+    ({"header": {"UnId": 2}, "line": {"BpDa": "2025-11-30"}}, "Date '30-11-2025' belongs to a"),
+    ({"line": {"EnDa": "2019-01-02"}}, "Date '2-1-2019' does not belong to a period"),
+    ({"line": {"AcNr": "4600", "VaId": "5"}}, "(AFASFiEntry) VAT is not allowed for account 4600."),
 ]
 
 
@@ -162,6 +168,76 @@ def test_rejections(env: Environment, change: dict, message: str) -> None:
         env.post_fi_entry(payload)
     assert message in err.value.message
     assert err.value.error_number == VALIDATION_ERROR
+    assert env.rows("DWH_Financiele_mutaties").height == count
+
+
+@pytest.mark.parametrize("unit", [1, 2, 3])
+def test_a_line_dated_in_another_open_period_is_booked(env: Environment, unit: int) -> None:
+    # January is still open everywhere in March (administrations 2 and 3 close a month after
+    # two months, the holding whole years in February of the next).
+    lines = copy.deepcopy(MEMO)
+    lines[0]["Fields"]["BpDa"] = "2026-01-31"
+    assert env.post_fi_entry(_payload(lines, UnId=unit))["EnNo"].isdigit()
+
+
+def test_vat_lines_on_the_vat_account_carry_the_code(env: Environment) -> None:
+    # The VAT account itself does not "allow VAT", yet its line carries the code (AFAS's own
+    # sales example): only other accounts refuse a VAT code.
+    lines = [
+        _line("1", "4300", "100.00", "0", VaId="5"),
+        _line("1", "1500", "21.00", "0", VaId="5"),
+        _line("1", "1100", "0", "121.00"),
+    ]
+    assert env.post_fi_entry(_payload(lines, JoCo="80"))["EnNo"].isdigit()
+
+
+def test_automatic_invoice_numbering_on_a_sales_journal(env: Environment) -> None:
+    lines = [
+        _line("2", "10001", "121.00", "0", BpDa="2026-03-09"),
+        _line("1", "8000", "0", "100.00", VaId="1"),
+        _line("1", "1510", "0", "21.00", VaId="1"),
+    ]
+    booked = env.rows("DWH_Financiele_mutaties").filter(pl.col("UnitId") == 1)
+    existing = set(booked["InvoiceId"].drop_nulls())
+    first = env.post_fi_entry(_payload(lines, JoCo="20", AuNu="1"))["InId"]
+    second = env.post_fi_entry(_payload(lines, JoCo="20", AuNu=True))["InId"]
+    assert first.startswith("F2026-")
+    assert first not in existing
+    assert int(second[6:]) == int(first[6:]) + 1  # the sales counter, shared with all invoices
+    items = env.rows("Profit_Debtor_Invoices")
+    item = items.filter((pl.col("UnitId") == 1) & (pl.col("InvoiceNr") == second))
+    assert item["Balance"].item() == Decimal("121.00")
+    # Without AuNu, or with an InId given, nothing is numbered.
+    assert env.post_fi_entry(_payload(lines, JoCo="20"))["InId"] == ""
+    given = [_line("2", "10001", "121.00", "0", InId="EIGEN-1"), *lines[1:]]
+    assert env.post_fi_entry(_payload(given, JoCo="20", AuNu="1"))["InId"] == "EIGEN-1"
+
+
+def test_delete_an_open_invoice_by_its_number(env: Environment) -> None:
+    lines = [
+        _line("2", "10001", "121.00", "0", InId="DEL-1"),
+        _line("1", "8000", "0", "100.00", VaId="1"),
+        _line("1", "1510", "0", "21.00", VaId="1"),
+    ]
+    env.post_fi_entry(_payload(lines, JoCo="20"))
+    with pytest.raises(FiEntryRejected, match="Invoice DEL-1 does not exist in journal 10"):
+        env.delete_fi_invoice(1, "10", "DEL-1")
+    env.delete_fi_invoice(1, "20", "DEL-1")
+    booked = env.rows("DWH_Financiele_mutaties")
+    assert booked.filter(pl.col("InvoiceId") == "DEL-1").is_empty()
+    assert env.rows("Profit_Debtor_Invoices").filter(pl.col("InvoiceNr") == "DEL-1").is_empty()
+    with pytest.raises(FiEntryRejected, match="does not exist"):
+        env.delete_fi_invoice(1, "20", "DEL-1")
+
+
+def test_a_paid_invoice_cannot_be_deleted_by_its_number(env: Environment) -> None:
+    lines = env.rows("DWH_Financiele_mutaties")
+    paid = lines.filter(
+        (pl.col("UnitId") == 2) & (pl.col("JournalId") == "50") & pl.col("DebtorId").is_not_null()
+    ).row(-1, named=True)
+    count = lines.height
+    with pytest.raises(FiEntryRejected, match="matched"):
+        env.delete_fi_invoice(2, "20", paid["InvoiceId"])
     assert env.rows("DWH_Financiele_mutaties").height == count
 
 
