@@ -20,6 +20,7 @@ import duckdb
 
 MARTS_FILE = "marts.duckdb"
 CORRECTIONS_TABLE = "marts.corrections_proposed"
+GL_VS_AFAS = "marts.rec_gl_vs_afas"
 DEFAULT_JOURNAL = "80"  # memoriaal in the AFAS examples and in the simulator
 CORRECTION_COLUMNS = (
     "correction_id",
@@ -136,27 +137,42 @@ def marts_path(data_dir: Path) -> Path:
 
 def read_corrections(data_dir: Path, *, default_journal: str = DEFAULT_JOURNAL) -> list[Correction]:
     """All proposed corrections in `marts.duckdb`, ordered by id. Opens the file read-only."""
+    columns = ", ".join(CORRECTION_COLUMNS)
+    query = f"select {columns} from analysts.{CORRECTIONS_TABLE} order by correction_id, line_no"
+    rows = [dict(zip(CORRECTION_COLUMNS, row, strict=True)) for row in _query(data_dir, query)]
+    return group_corrections(rows, default_journal=default_journal)
+
+
+def read_warehouse_gaps(data_dir: Path) -> dict[int, str]:
+    """The administrations whose published warehouse does not equal AFAS (rec_gl_vs_afas has a
+    difference, which in an open period is a finding, not a stop), with what differs."""
+    query = (
+        f"select administration_id, count(*), sum(abs(difference)) from analysts.{GL_VS_AFAS} "
+        "where status <> 'ok' group by all order by all"
+    )
+    return {
+        int(unit): f"{count} account-periods differ from AFAS's balances by {total} in total"
+        for unit, count, total in _query(data_dir, query)
+    }
+
+
+def _query(data_dir: Path, query: str) -> list[tuple[Any, ...]]:
+    """Rows of one query on `marts.duckdb`, opened read-only and closed at once."""
     path = marts_path(data_dir)
     if not path.exists():
         raise CorrectionsUnavailableError(
             f"{path} does not exist: build and publish the marts first (analysts/marts_database)"
         )
-    columns = ", ".join(CORRECTION_COLUMNS)
     # Attached under an alias: a file named marts.duckdb is itself a catalog called "marts",
     # which would make the schema name `marts` ambiguous.
     with duckdb.connect() as con:
         con.execute(f"attach '{_sql(path)}' as analysts (read_only)")
         try:
-            cursor = con.execute(
-                f"select {columns} from analysts.{CORRECTIONS_TABLE} "
-                "order by correction_id, line_no"
-            )
+            return con.execute(query).fetchall()
         except duckdb.CatalogException as exc:
             raise CorrectionsUnavailableError(
-                f"{path} has no table {CORRECTIONS_TABLE}: the corrections mart is not built yet"
+                f"{path} lacks a mart this needs ({exc}): the marts are not built yet"
             ) from exc
-        rows = [dict(zip(CORRECTION_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
-    return group_corrections(rows, default_journal=default_journal)
 
 
 def group_corrections(

@@ -7,7 +7,9 @@ The order of one run, and why:
    connection). Look its voucher number (= the correction id) up in AFAS once AFAS can no longer
    be working on it; found: `posted` with that EnNo; not found: it may be sent again.
 3. For each approved, valid correction: look it up once more (the outbox could have been lost or
-   restored), write `sent` durably, POST, write the result durably.
+   restored), write `sent` durably, POST, write the result durably. Nothing is posted for an
+   administration whose published warehouse does not equal AFAS (rec_gl_vs_afas): a correction
+   computed from books that differ from AFAS's is held until they agree.
 A dry run does steps 1 and the validation, and reports the exact payloads; it sends nothing but
 reads (GET).
 """
@@ -35,7 +37,12 @@ from afas_pipeline.afas import (
     AfasValidationError,
     F,
 )
-from afas_pipeline.writeback.corrections import DEFAULT_JOURNAL, Correction, read_corrections
+from afas_pipeline.writeback.corrections import (
+    DEFAULT_JOURNAL,
+    Correction,
+    read_corrections,
+    read_warehouse_gaps,
+)
 from afas_pipeline.writeback.outbox import (
     BY_AFAS,
     BY_PRECHECK,
@@ -68,7 +75,7 @@ MAX_SETTLE_WAIT_SECONDS = 30.0
 
 # Outcomes of one correction in one run.
 POSTED_NOW, WOULD_POST, REJECTED_NOW, FAILED_NOW = "posted", "would_post", "rejected", "failed"
-UNRESOLVED, SKIPPED, INVALID = "unresolved", "skipped", "invalid"
+UNRESOLVED, SKIPPED, INVALID, HELD = "unresolved", "skipped", "invalid", "held"
 
 Progress = Callable[[str, str], None]
 
@@ -120,7 +127,9 @@ class WritebackReport:
     def counts(self) -> dict[str, int]:
         """Outcomes of this run, every kind present (zero if none)."""
         found = Counter(o.outcome for o in self.outcomes)
-        kinds = (POSTED_NOW, REJECTED_NOW, SKIPPED, WOULD_POST, INVALID, FAILED_NOW, UNRESOLVED)
+        kinds = (
+            POSTED_NOW, REJECTED_NOW, SKIPPED, HELD, WOULD_POST, INVALID, FAILED_NOW, UNRESOLVED,
+        )  # fmt: skip
         return {kind: found.get(kind, 0) for kind in kinds}
 
     def by_outcome(self, outcome: str) -> list[Outcome]:
@@ -159,6 +168,7 @@ class Writeback:
         self.report = WritebackReport(
             run_id, options.dry_run, client.settings.environment_label, self.simulator
         )
+        self.gaps: dict[int, str] = {}
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -170,6 +180,7 @@ class Writeback:
         if options.approve and not options.approved_by.strip():
             raise ValueError("approving corrections needs approved_by (who approves)")
         corrections = read_corrections(self.data_dir, default_journal=options.default_journal)
+        self.gaps = read_warehouse_gaps(self.data_dir)
         by_id = {c.correction_id: c for c in corrections}
         unknown = sorted(set(options.approve) - set(by_id))
         if unknown:
@@ -215,6 +226,14 @@ class Writeback:
             return
         if problems:
             self._reject_precheck(c, row, payload, problems)
+            return
+        gap = self.gaps.get(c.administration_id)
+        if gap is not None:
+            detail = (
+                f"held: administration {c.administration_id}'s warehouse does not equal AFAS "
+                f"({gap}; see rec_gl_vs_afas); nothing is posted there until they agree"
+            )
+            self._add(cid, HELD, row.state, detail, content_hash=c.content_hash, payload=payload)
             return
         if self.options.dry_run:
             self._add(

@@ -23,6 +23,10 @@ ENTRY_DATE = NOW.date()  # 2026-11-20: period 11 of 2026 is open in every admini
 
 _DDL = """
 create schema if not exists marts;
+-- The published warehouse equals AFAS (no rows that differ): the write-back's gate is open.
+create or replace table marts.rec_gl_vs_afas (
+    administration_id integer, difference decimal(18, 2), status varchar
+);
 create or replace table marts.corrections_proposed (
     correction_id varchar, correction_type varchar, reason varchar, source_ref varchar,
     administration_id integer, journal_id varchar, fiscal_year integer, period integer,
@@ -101,6 +105,16 @@ def write_corrections(data_dir: Path, rows: Sequence[dict[str, Any]]) -> None:
                 f"({', '.join('?' for _ in names)})",
                 [row[n] for n in names],
             )
+
+
+def write_gl_difference(data_dir: Path, administration_id: int, difference: str) -> None:
+    """Make the published warehouse differ from AFAS in one account-period of an administration."""
+    with duckdb.connect() as con:
+        con.execute(f"attach '{data_dir / 'marts.duckdb'}' as analysts")
+        con.execute(
+            "insert into analysts.marts.rec_gl_vs_afas values (?, ?, 'difference')",
+            [administration_id, Decimal(difference)],
+        )
 
 
 def ledger_entries(simulator: Simulator, cid: str) -> list[int]:
