@@ -29,6 +29,7 @@
             items.open_amount,
             dates.as_of_date,
             dates.as_of_date - items.due_date as days_overdue,
+            items.item_origin,
             items.first_entry_no,
             items.line_count,
             items.last_entry_date,

@@ -14,6 +14,11 @@ accounts as (
     select * from {{ ref('stg_afas__accounts') }}
 ),
 
+-- Accounts that debtor and creditor lines book on, whether or not AFAS marks them.
+collect_accounts as (
+    select distinct account_code from {{ ref('int_open_item_lines') }}
+),
+
 per_correction as (
     select
         correction_id,
@@ -42,9 +47,7 @@ bad_lines as (
         or corrections.credit < 0
         or (corrections.debit = 0) = (corrections.credit = 0)
         or (corrections.account_kind = '1' and (accounts.account_code is null or accounts.is_collect_account
-            or corrections.account_code in (
-                '{{ var("debtor_collect_account") }}', '{{ var("creditor_collect_account") }}'
-            )))
+            or corrections.account_code in (select account_code from collect_accounts)))
         or (corrections.account_kind in ('2', '3') and corrections.invoice_id is null
             and corrections.correction_type <> 'manual')
 )

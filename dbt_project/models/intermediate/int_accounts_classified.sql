@@ -31,8 +31,6 @@ classified as (
         end as account_category,
         accounts.is_blocked,
         accounts.is_collect_account,
-        accounts.account_code = '{{ var("debtor_collect_account") }}' as is_debtor_collect_account,
-        accounts.account_code = '{{ var("creditor_collect_account") }}' as is_creditor_collect_account,
         accounts.account_code in {{ sql_string_list(var('suspense_accounts')) }} as is_suspense_account,
         vat_accounts.vat_account_code is not null as is_vat_account
     from accounts

@@ -1,6 +1,7 @@
 {{ config(materialized='table') }}
--- The live journal lines (deleted ones left out), with the account classification and whether
--- the line belongs to a correction this pipeline proposed and someone posted.
+-- The live journal lines (deleted ones left out), with the account classification, the type
+-- of their journal, and whether the line belongs to a correction this pipeline proposed and
+-- someone posted.
 with
 
 lines as (
@@ -11,6 +12,10 @@ accounts as (
     select * from {{ ref('int_accounts_classified') }}
 ),
 
+journals as (
+    select * from {{ ref('stg_afas__journals') }}
+),
+
 live as (
     select
         lines.administration_id,
@@ -19,6 +24,7 @@ live as (
         lines.fiscal_year,
         lines.period,
         lines.journal_id,
+        journals.journal_type,
         lines.account_code,
         accounts.account_type,
         accounts.is_vat_account,
@@ -42,6 +48,9 @@ live as (
     from lines
     left join accounts
         on lines.account_code = accounts.account_code
+    left join journals
+        on lines.administration_id = journals.administration_id
+        and lines.journal_id = journals.journal_id
     where not lines.is_deleted
 )
 

@@ -1,7 +1,8 @@
 -- Balanced correcting journal entries derived from the open findings, one row per line, in the
--- shape the FiEntries UpdateConnector needs: clearing a matched suspense item to its debtor
--- invoice, correcting a VAT amount, writing off a rounding difference, and the analysts' manual
--- corrections (seed manual_corrections). A correction whose id already came back from AFAS as
+-- shape the FiEntries UpdateConnector needs: clearing a suspense receipt to the one debtor
+-- invoice it matches, correcting input VAT booked wrong, writing off a rounding difference, and
+-- the analysts' manual corrections (seed manual_corrections). Only where a journal entry is the
+-- lawful fix: a sales VAT finding needs a credit note, an ambiguous suspense match an analyst. A correction whose id already came back from AFAS as
 -- a voucher number is never proposed again.
 with
 
@@ -74,14 +75,16 @@ suspense_clearing_lines as (
         and suspense_items.is_clearing_proposed
 ),
 
+-- Input VAT booked wrong only: sales VAT is owed as invoiced, its fix is a credit note.
 vat_correction_lines as (
     select
         correction_id,
         'vat_correction' as correction_type,
-        'VAT on line ' || source_ref || ' is ' || booked_vat || ' but ' || vat_percentage
-            || '% of ' || net_amount || ' is ' || expected_vat || '; moves the difference of '
-            || abs(difference) || ' between account ' || vat_mismatches.account_code
-            || ' and VAT account ' || vat_account_code || '.' as reason,
+        'Input VAT of entry ' || vat_mismatches.entry_no || ' (code ' || vat_mismatches.vat_code
+            || ') is ' || booked_vat || ' but ' || vat_percentage || '% of ' || net_amount
+            || ' is ' || expected_vat || '; moves the difference of ' || abs(difference)
+            || ' between account ' || taxable_account_code || ' and VAT account '
+            || vat_account_code || '.' as reason,
         source_ref,
         administration_id,
         cast(null as date) as entry_date,
@@ -91,26 +94,26 @@ vat_correction_lines as (
         line.movement,
         line.vat_code,
         cast(null as varchar) as invoice_id,
-        'Btw-correctie ' || source_ref || ' code ' || vat_mismatches.vat_code as description
+        'Btw-correctie ' || source_ref as description
     from vat_mismatches
     cross join lateral (
-        -- Sales VAT (V) is a credit on the VAT account, purchase VAT (I) a debit: too much
-        -- booked (difference > 0) is reversed on the VAT account and goes to the line's account.
+        -- Purchase VAT is a debit on the VAT account: too much booked (difference > 0) is
+        -- credited back there and goes to the cost account, too little the other way round.
         select
             1 as line_no,
-            vat_mismatches.account_code,
-            case when vat_mismatches.vat_type = 'V' then -vat_mismatches.difference
-                else vat_mismatches.difference end as movement,
+            vat_mismatches.taxable_account_code as account_code,
+            vat_mismatches.difference as movement,
             cast(null as varchar) as vat_code
         union all
         select
             2 as line_no,
             vat_mismatches.vat_account_code as account_code,
-            case when vat_mismatches.vat_type = 'V' then vat_mismatches.difference
-                else -vat_mismatches.difference end as movement,
+            -vat_mismatches.difference as movement,
             vat_mismatches.vat_code
     ) as line
-    where vat_mismatches.status = 'open'
+    where
+        vat_mismatches.status = 'open'
+        and vat_mismatches.remedy = 'journal_correction'
 ),
 
 rounding_write_off_lines as (

@@ -1,6 +1,7 @@
--- Debtor and creditor items that a payment left open by a few cents: the open amount (before
+-- Debtor and creditor invoices that a payment left open by a few cents: the open amount (before
 -- any correction of this pipeline) is not zero, at most var rounding_write_off_threshold, and
--- less than the invoice (so something was paid). Proposed for write-off to var
+-- not the whole invoice (so something was paid). Only items with an invoice (not a prepayment
+-- or a migrated balance whose invoice is elsewhere). Proposed for write-off to var
 -- rounding_write_off_account.
 with
 
@@ -24,6 +25,7 @@ tiny as (
             <= cast({{ var('rounding_write_off_threshold') }} as decimal(18, 2))
         and open_amount_before_corrections <> invoice_amount
         and invoice_id is not null
+        and item_origin = 'invoice'
 ),
 
 final as (
@@ -40,6 +42,7 @@ final as (
         tiny.open_amount_before_corrections as difference,
         tiny.open_amount,
         tiny.last_entry_date,
+        tiny.last_created_at as created_at,
         tiny.correction_id,
         posted.posted_entry_no as correction_entry_no,
         case when posted.correction_id is not null then 'resolved' else 'open' end as status

@@ -15,6 +15,7 @@ entries as (
         min(journal_id) as journal_id,
         min(entry_date) as entry_date,
         min(voucher_no) as voucher_no,
+        min(created_at) as created_at,
         count(*) as line_count,
         sum(debit) as debit,
         sum(credit) as credit
@@ -33,6 +34,8 @@ final as (
         journal_id,
         entry_date,
         voucher_no,
+        created_at,
+        administration_id || '/' || entry_no as source_ref,
         line_count,
         {{ money('debit') }} as debit,
         {{ money('credit') }} as credit,
