@@ -17,25 +17,26 @@ import polars as pl
 
 from afas_pipeline.afas.contract import CONNECTORS
 from afas_pipeline.simulator import chart as c
+from afas_pipeline.simulator import projections as frames
+from afas_pipeline.simulator.books import (
+    AMSTERDAM,
+    NULL_CENTS,
+    STAT_KEYS,
+    Books,
+    Line,
+    day_date,
+    day_number,
+    real_wall_clock,
+    to_seconds,
+)
 from afas_pipeline.simulator.fientries import (
     FiEntryRejected,
     PreparedEntry,
     prepare,
     reject,
 )
-from afas_pipeline.simulator.ledger import (
-    AMSTERDAM,
-    NULL_CENTS,
-    STAT_KEYS,
-    Ledger,
-    Line,
-    PlantedProblems,
-    day_date,
-    day_number,
-    period_balance_frame,
-    real_wall_clock,
-    to_seconds,
-)
+from afas_pipeline.simulator.history import History
+from afas_pipeline.simulator.planted import PlantedProblems, visible
 
 __all__ = [
     "DEFAULT_TOKEN_DATA",
@@ -108,14 +109,15 @@ class Environment:
         now = real_wall_clock((config.now or amsterdam_now()).replace(microsecond=0))
         start_day = day_number(now.date()) - config.history_days
         self._first_year = day_date(start_day).year
-        self._ledger = Ledger(
+        self._ledger = Books(tuple(a.id for a in self._admins))
+        self._history = History(
+            self._ledger,
             seed=config.seed,
             journal_lines=config.journal_lines,
-            units=tuple(a.id for a in self._admins),
             start_day=start_day,
             history_days=config.history_days,
         )
-        self._ledger.run_until(to_seconds(now))
+        self._history.run_until(to_seconds(now))
         self._now = now
         self._followed_at = float("-inf")
         self._cache: dict[str, tuple[object, pl.DataFrame]] = {}
@@ -138,7 +140,7 @@ class Environment:
         target = real_wall_clock(target.replace(microsecond=0))
         if target <= self._now:
             return dict.fromkeys(STAT_KEYS, 0)
-        counts = self._ledger.run_until(to_seconds(target))
+        counts = self._history.run_until(to_seconds(target))
         self._now = target
         return dict(counts)
 
@@ -183,9 +185,9 @@ class Environment:
     def _build(self, connector_id: str) -> pl.DataFrame:
         ledger = self._ledger
         builders = {
-            "DWH_Financiele_mutaties": ledger.lines.frame,
-            "DWH_Debiteuren": lambda: ledger.parties_frame("D"),
-            "DWH_Crediteuren": lambda: ledger.parties_frame("C"),
+            "DWH_Financiele_mutaties": lambda: frames.journal_lines_frame(ledger.lines),
+            "DWH_Debiteuren": lambda: frames.parties_frame(ledger, "D"),
+            "DWH_Crediteuren": lambda: frames.parties_frame(ledger, "C"),
             "Profit_Administrations": lambda: c.administrations_frame(self._admins),
             "Profit_Accounts": c.accounts_frame,
             "Profit_Journals": lambda: c.journals_frame(self._admins),
@@ -193,12 +195,12 @@ class Environment:
             "Profit_periods_per_administration": lambda: c.periods_frame(
                 self._admins, self._first_year, self._now.date()
             ),
-            "Profit_Period_balance": lambda: period_balance_frame(
+            "Profit_Period_balance": lambda: frames.period_balance_frame(
                 self.rows("DWH_Financiele_mutaties")
             ),
-            "Profit_Debtor_Invoices": lambda: ledger.open_items_frame("D"),
-            "Profit_Creditor_Invoices": lambda: ledger.open_items_frame("C"),
-            "Profit_Fin_ChangedEntrydate": ledger.changed_days_frame,
+            "Profit_Debtor_Invoices": lambda: frames.open_items_frame(ledger, "D"),
+            "Profit_Creditor_Invoices": lambda: frames.open_items_frame(ledger, "C"),
+            "Profit_Fin_ChangedEntrydate": lambda: frames.changed_days_frame(ledger),
         }
         return builders[connector_id]()
 
@@ -207,7 +209,7 @@ class Environment:
         """Ground truth of the planted problems that are visible now."""
         with self._lock:
             self._follow_wall_clock()
-            return self._ledger.planted()
+            return visible(self._ledger, self._history.log)
 
     def summary(self) -> dict:
         """Counts per connector, the clock and the seed (for /_simulator/state and logs)."""
@@ -325,7 +327,7 @@ class Environment:
             ledger.delete_entry(to_seconds(self._now), unit_id, entry_no)
 
 
-def _auto_numbered(entry: PreparedEntry, ledger: Ledger) -> PreparedEntry:
+def _auto_numbered(entry: PreparedEntry, ledger: Books) -> PreparedEntry:
     """With AuNu, every debtor line without an invoice number gets the next one of the sales
     counter (by its voucher date); AFAS returns it as `InId`."""
     if not entry.auto_number:

@@ -1,0 +1,162 @@
+"""Purchases in the history: supplier invoices in the purchase journal and their payments."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from afas_pipeline.simulator import chart as c
+from afas_pipeline.simulator.books import DAY, Line, day_date, vat_lines
+from afas_pipeline.simulator.parties import pick
+from afas_pipeline.simulator.planted import DuplicateInvoice, cents_decimal
+
+if TYPE_CHECKING:
+    from afas_pipeline.simulator.history import History
+
+_COST_ACCOUNTS = (
+    (c.RENT, "7", "Huur"),
+    (c.CAR, "5", "Brandstof en onderhoud"),
+    (c.OFFICE, "5", "Kantoorartikelen"),
+    (c.OFFICE, "6", "Lectuur en vakliteratuur"),
+    (c.TELECOM, "5", "Telefonie en internet"),
+    (c.MARKETING, "5", "Advertenties"),
+    (c.ADVISORY, "5", "Advieskosten"),
+)
+
+
+def ev_purchase(h: History, ts: int, unit: int, planted: str | None) -> None:
+    rng = h.rng
+    day = ts // DAY
+    creditor = pick(h, "C")
+    cr = h.books.creditors[creditor]
+    inv_day = max(day - rng.randint(0, 3), h.start_day)
+    cr.counter += 1
+    invoice = supplier_invoice(cr.style, cr.counter, h.books.year_period(inv_day)[0])
+    coded = [
+        (c.COST_OF_SALES, "5", "Inkoop handelsgoederen")
+        if unit == 2 and rng.random() < 0.6
+        else rng.choice(_COST_ACCOUNTS)
+        for _ in range(rng.choice((1, 1, 2)))
+    ]
+    nets = [h.amount(350) for _ in coded]
+    while True:  # no two invoices of one creditor share date and amount unless planted
+        vats = [
+            c.vat_amount(net, c.VAT_BY_CODE[code].rate_bp)
+            for net, (_, code, _) in zip(nets, coded, strict=True)
+        ]
+        wrong = planted == "vat"
+        if wrong:  # a 9 % line whose VAT was computed at 21 %
+            coded[0], nets[0] = (
+                (c.OFFICE, "6", "Lectuur en vakliteratuur"),
+                max(nets[0], 20_000 + rng.randrange(50_000)),
+            )
+            vats[0] = c.vat_amount(nets[0], 2100)
+        gross = sum(nets) + sum(vats)
+        if (creditor, inv_day, gross) not in h.purchase_keys:
+            break
+        nets[0] += 1
+    h.purchase_keys.add((creditor, inv_day, gross))
+    entry_no = book_purchase(h, ts, unit, creditor, invoice, inv_day, coded, nets, vats)
+    if wrong:
+        h.plant_vat(unit, entry_no, c.PURCHASE, nets[0], vats[0], "6")
+    if planted == "duplicate":
+        dup_ts = h.later(ts, day + rng.randint(1, 5))
+        args = (unit, creditor, invoice, inv_day, tuple(coded), tuple(nets), tuple(vats), entry_no)
+        h.push(dup_ts, ev_duplicate, args)
+    h.schedule_settlement(ts, unit, "C", creditor, invoice, inv_day, gross, entry_no, planted)
+
+
+def book_purchase(
+    h: History,
+    ts: int,
+    unit: int,
+    creditor: str,
+    invoice: str,
+    inv_day: int,
+    coded: list[tuple[str, str, str]],
+    nets: list[int],
+    vats: list[int],
+) -> int:
+    day = ts // DAY
+    desc = f"{invoice} {h.books.creditors[creditor].name}"
+    gross = sum(nets) + sum(vats)
+    lines = [Line(c.CREDITORS, day, inv_day, invoice, invoice, 0, gross, desc, creditor=creditor)]
+    for (acc, code, text), net, vat in zip(coded, nets, vats, strict=True):
+        lines.append(
+            Line(
+                acc,
+                day,
+                inv_day,
+                invoice,
+                invoice,
+                net,
+                0,
+                text,
+                vat_code=code,
+                vat_amt=vat,
+                dim=h.dim(),
+            )
+        )
+    pairs = [(acc, code) for acc, code, _ in coded]
+    lines += [
+        ln._replace(entry_day=day, voucher_day=inv_day)
+        for ln in vat_lines(pairs, vats, day, invoice, invoice, sales=False)
+    ]
+    return h.books.book(ts, unit, c.PURCHASE, lines)
+
+
+def ev_duplicate(
+    h: History,
+    ts: int,
+    unit: int,
+    creditor: str,
+    invoice: str,
+    inv_day: int,
+    coded: tuple,
+    nets: tuple,
+    vats: tuple,
+    original: int,
+) -> None:
+    if h.books.entry_lines(unit, original) is None:
+        return
+    variant = invoice.replace("-", "") if "-" in invoice else f"{invoice[0]}-{invoice[1:]}"
+    entry_no = book_purchase(
+        h, ts, unit, creditor, variant, inv_day, list(coded), list(nets), list(vats)
+    )
+    h.log.duplicates.append(
+        DuplicateInvoice(
+            unit,
+            creditor,
+            cents_decimal(sum(nets) + sum(vats)),
+            day_date(inv_day),
+            original,
+            invoice,
+            entry_no,
+            variant,
+        )
+    )
+
+
+def ev_payment(
+    h: History, ts: int, unit: int, creditor: str, invoice: str, gross: int, planted: str | None
+) -> None:
+    if h.books.open_balance(unit, "C", creditor, invoice) != gross:
+        return
+    day = ts // DAY
+    voucher = h.voucher(unit, "B", day)
+    desc = f"Betaling {invoice} {h.books.creditors[creditor].name}"
+    lines = [
+        Line(c.CREDITORS, day, day, voucher, invoice, gross, 0, desc, creditor=creditor),
+        Line(c.BANK, day, day, voucher, None, 0, gross, desc),
+    ]
+    h.books.book(ts, unit, c.BANK_BOOK, lines)
+
+
+def supplier_invoice(style: int, n: int, year: int) -> str:
+    """A supplier's own invoice number; each creditor keeps one style, so numbers never collide."""
+    if style == 0:
+        return f"INV-{n}"
+    if style == 1:
+        return f"{year}-{n:04d}"
+    if style == 2:
+        return f"F{n:06d}"
+    return f"NL-{n:05d}"

@@ -1,0 +1,116 @@
+"""Sales in the history: invoices in the sales journal and the receipts that settle them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from afas_pipeline.simulator import chart as c
+from afas_pipeline.simulator.books import DAY, Line, day_date, sales_invoice, vat_lines
+from afas_pipeline.simulator.parties import pick
+from afas_pipeline.simulator.planted import RoundingDifference, SuspenseReceipt, cents_decimal
+
+if TYPE_CHECKING:
+    from afas_pipeline.simulator.history import History
+
+_SALES_ACCOUNTS = (
+    ((c.REVENUE_HIGH, "1"),) * 14 + ((c.REVENUE_LOW, "2"),) * 4 + ((c.REVENUE_ZERO, "3"),) * 2
+)
+_PRODUCTS = (
+    "Levering goederen",
+    "Dienstverlening",
+    "Onderhoudscontract",
+    "Advieswerkzaamheden",
+    "Installatie",
+    "Verzendkosten",
+    "Licenties",
+    "Detachering",
+)
+
+
+def ev_sale(h: History, ts: int, unit: int, planted: str | None) -> None:
+    rng = h.rng
+    day = ts // DAY
+    debtor = pick(h, "D")
+    inv_day = max(day - (rng.randint(1, 3) if rng.random() < 0.25 else 0), h.start_day)
+    year, n = h.books.next_number(unit, "F", inv_day)
+    invoice, voucher = sales_invoice(year, n), f"V{year}{n:06d}"
+    revenue = [rng.choice(_SALES_ACCOUNTS) for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))]
+    nets = [h.amount(600) for _ in revenue]
+    vats = [
+        c.vat_amount(net, c.VAT_BY_CODE[code].rate_bp)
+        for net, (_, code) in zip(nets, revenue, strict=True)
+    ]
+    wrong = planted == "vat"
+    if wrong:  # a 21 % line whose VAT was computed at 9 %
+        revenue[0], nets[0] = (
+            (c.REVENUE_HIGH, "1"),
+            max(nets[0], 20_000 + rng.randrange(50_000)),
+        )
+        vats[0] = c.vat_amount(nets[0], 900)
+    desc = f"{invoice} {h.books.debtors[debtor].name}"
+    gross = sum(nets) + sum(vats)
+    lines = [Line(c.DEBTORS, inv_day, inv_day, voucher, invoice, gross, 0, desc, debtor=debtor)]
+    for (acc, code), net, vat in zip(revenue, nets, vats, strict=True):
+        lines.append(
+            Line(
+                acc,
+                inv_day,
+                inv_day,
+                voucher,
+                invoice,
+                0,
+                net,
+                rng.choice(_PRODUCTS),
+                vat_code=code,
+                vat_amt=vat,
+                dim=h.dim(),
+            )
+        )
+    lines += vat_lines(revenue, vats, inv_day, voucher, invoice, sales=True)
+    entry_no = h.books.book(ts, unit, c.SALES, lines)
+    if wrong:
+        h.plant_vat(unit, entry_no, c.SALES, nets[0], vats[0], "1")
+    h.schedule_settlement(ts, unit, "D", debtor, invoice, inv_day, gross, entry_no, planted)
+
+
+def ev_receipt(
+    h: History, ts: int, unit: int, debtor: str, invoice: str, gross: int, planted: str | None
+) -> None:
+    if h.books.open_balance(unit, "D", debtor, invoice) != gross:
+        return  # deleted or settled meanwhile (e.g. through FiEntries)
+    day = ts // DAY
+    voucher = h.voucher(unit, "B", day)
+    name = h.books.debtors[debtor].name
+    if planted == "suspense":
+        ref = invoice.replace("F", "fact ").replace("-", " ")
+        desc = f"Onbekende betaling {name} {ref}"
+        lines = [
+            Line(c.BANK, day, day, voucher, None, gross, 0, desc),
+            Line(c.SUSPENSE, day, day, voucher, None, 0, gross, desc),
+        ]
+        entry_no = h.books.book(ts, unit, c.BANK_BOOK, lines)
+        h.log.suspense.append(
+            SuspenseReceipt(
+                unit, entry_no, 2, day_date(day), cents_decimal(gross), debtor, invoice, desc
+            )
+        )
+        return
+    paid = gross - (h.rng.randint(1, 5) if planted == "rounding" else 0)
+    desc = f"Ontvangst {invoice} {name}"
+    lines = [
+        Line(c.BANK, day, day, voucher, None, paid, 0, desc),
+        Line(c.DEBTORS, day, day, voucher, invoice, 0, paid, desc, debtor=debtor),
+    ]
+    entry_no = h.books.book(ts, unit, c.BANK_BOOK, lines)
+    if planted == "rounding":
+        h.log.rounding.append(
+            RoundingDifference(
+                unit,
+                debtor,
+                invoice,
+                entry_no,
+                cents_decimal(gross),
+                cents_decimal(paid),
+                cents_decimal(gross - paid),
+            )
+        )
