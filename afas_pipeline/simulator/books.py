@@ -162,15 +162,11 @@ class EntryRef:
 
 @dataclass(slots=True)
 class OpenItem:
-    """An invoice of a debtor or creditor as AFAS's open-item administration tracks it."""
+    """The running state of an invoice of a debtor or creditor (its AFAS attributes are
+    projected from the lines, `projections.open_items_frame`)."""
 
     balance: int  # debtor: debit - credit; creditor: credit - debit (an unpaid invoice is > 0)
     lines: int
-    voucher_day: int
-    due_day: int
-    amount: int
-    description: str | None
-    entry_no: int
 
 
 @dataclass(slots=True)
@@ -208,6 +204,8 @@ class Books:
         self.entries: dict[tuple[int, int], EntryRef] = {}
         self.open_items: dict[OpenItemKey, OpenItem] = {}
         self.changed_days: dict[int, int] = {}
+        # Due dates given explicitly (FiEntries' DaEx), per (unit, entry number, line number).
+        self.due_days: dict[tuple[int, int, int], int] = {}
         self.debtors: dict[str, Party] = {}
         self.creditors: dict[str, Party] = {}
         self.used_parties: set[str] = set()
@@ -245,10 +243,12 @@ class Books:
             len(store), len(lines), journal, year, period, lines[0].entry_day
         )
         store.append(unit, entry_no, year, period, journal, lines, ts)
-        for i, ln in enumerate(lines):
+        for ln in lines:
             self.touch_day(ln.entry_day, ts)
             if ln.invoice is not None and (ln.debtor or ln.creditor):
-                self._add_open_item(unit, entry_no, ln, (due_days or {}).get(i))
+                self._add_open_item(unit, ln)
+        for i, due_day in (due_days or {}).items():
+            self.due_days[(unit, entry_no, i + 1)] = due_day
         self.versions["lines"] += 1
         self.stats["entries_added"] += 1
         self.stats["lines_added"] += len(lines)
@@ -277,23 +277,16 @@ class Books:
         if self.changed_days.get(day, -1) < ts:
             self.changed_days[day] = ts
 
-    def _add_open_item(self, unit: int, entry_no: int, ln: Line, due_day: int | None) -> None:
+    def _add_open_item(self, unit: int, ln: Line) -> None:
         if ln.debtor:
             key, party, amount = (unit, "D", ln.debtor, ln.invoice), ln.debtor, ln.debit - ln.credit
-            term = self.debtors[ln.debtor].term
         else:
-            key, party, amount = (
-                (unit, "C", ln.creditor, ln.invoice),
-                ln.creditor,
-                ln.credit - ln.debit,
-            )
-            term = self.creditors[ln.creditor].term
+            key, party = (unit, "C", ln.creditor, ln.invoice), ln.creditor
+            amount = ln.credit - ln.debit
         self.used_parties.add(party)
         item = self.open_items.get(key)
         if item is None:
-            due = due_day if due_day is not None else ln.voucher_day + int(term)
-            item = OpenItem(0, 0, ln.voucher_day, due, amount, ln.description, entry_no)
-            self.open_items[key] = item
+            item = self.open_items[key] = OpenItem(0, 0)
         item.balance += amount
         item.lines += 1
 
@@ -362,8 +355,12 @@ class Books:
         item = self.open_items.get((unit, side, party, invoice))
         return item.balance if item else None
 
+    def parties(self, side: str) -> dict[str, Party]:
+        """The debtors (side "D") or the creditors ("C")."""
+        return self.debtors if side == "D" else self.creditors
+
     def party(self, side: str, party_id: str) -> Party:
-        return (self.debtors if side == "D" else self.creditors)[party_id]
+        return self.parties(side)[party_id]
 
 
 def sales_invoice(year: int, n: int) -> str:

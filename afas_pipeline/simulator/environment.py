@@ -198,8 +198,12 @@ class Environment:
             "Profit_Period_balance": lambda: frames.period_balance_frame(
                 self.rows("DWH_Financiele_mutaties")
             ),
-            "Profit_Debtor_Invoices": lambda: frames.open_items_frame(ledger, "D"),
-            "Profit_Creditor_Invoices": lambda: frames.open_items_frame(ledger, "C"),
+            "Profit_Debtor_Invoices": lambda: frames.open_items_frame(
+                self.rows("DWH_Financiele_mutaties"), ledger, "D"
+            ),
+            "Profit_Creditor_Invoices": lambda: frames.open_items_frame(
+                self.rows("DWH_Financiele_mutaties"), ledger, "C"
+            ),
             "Profit_Fin_ChangedEntrydate": lambda: frames.changed_days_frame(ledger),
         }
         return builders[connector_id]()

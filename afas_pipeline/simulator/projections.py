@@ -114,32 +114,95 @@ def parties_frame(books: Books, side: str) -> pl.DataFrame:
     )
 
 
-def open_items_frame(books: Books, side: str) -> pl.DataFrame:
-    """Profit_Debtor_Invoices (side "D") or Profit_Creditor_Invoices ("C")."""
+def open_items_frame(lines: pl.DataFrame, books: Books, side: str) -> pl.DataFrame:
+    """Profit_Debtor_Invoices (side "D") or Profit_Creditor_Invoices ("C") from the live lines.
+
+    One item per (administration, party, invoice number) while its balance is not zero. Its
+    dates, amount and description are those of its invoice: the earliest entry (entry date, then
+    entry number) in a sales / purchase journal that books the invoice's side (a debtor debit, a
+    creditor credit), however low the entry numbers of payments booked before it. An item
+    without one (a prepayment not yet invoiced, a migrated opening item) takes them from its
+    earliest entry. AmtInvoice is that entry's amount on the item: a credit note on the number
+    lowers the balance, not the invoice amount. ExpDate is the due date given (DaEx) or the
+    voucher date plus the party's payment term.
+    """
     spec = DEBTOR_INVOICES if side == "D" else CREDITOR_INVOICES
-    items = sorted(
-        ((k, v) for k, v in books.open_items.items() if k[1] == side and v.balance != 0),
-        key=lambda kv: (kv[0][0], len(kv[0][2]), kv[0][2], kv[0][3]),
-    )
     f = spec.field_ids
-    data = {
-        f[0]: [k[0] for k, _ in items],
-        f[1]: [k[2] for k, _ in items],
-        f[2]: [k[3] for k, _ in items],
-        f[3]: [v.voucher_day for _, v in items],
-        f[4]: [v.due_day for _, v in items],
-        f[5]: ["EUR"] * len(items),
-        f[6]: [v.amount for _, v in items],
-        f[7]: [v.balance for _, v in items],
-        f[8]: [v.description for _, v in items],
+    col = pl.col
+    party, own_side = ("DebtorId", "AmtDebit") if side == "D" else ("CreditorId", "AmtCredit")
+    other_side = "AmtCredit" if side == "D" else "AmtDebit"
+    key = ["UnitId", party, "InvoiceId"]
+    journal_types = {j.id: j.type for j in c.JOURNAL_TABLE}
+    party_lines = lines.filter(col(party).is_not_null()).select(
+        *key,
+        "EntryNo",
+        "SeqNo",
+        "EntryDate",
+        "VoucherDate",
+        "Description",
+        (col(own_side) - col(other_side)).alias("amount"),
+        (
+            (col("JournalId").replace_strict(journal_types, default="")
+             == ("V" if side == "D" else "I"))
+            & (col(own_side) > 0)
+        ).alias("is_invoice"),
+    )  # fmt: skip
+    balances = (
+        party_lines.group_by(key)
+        .agg(col("amount").sum().alias("Balance"))
+        .filter(col("Balance") != 0)
+    )
+    entry_amounts = party_lines.group_by(*key, "EntryNo").agg(
+        col("amount").sum().alias("AmtInvoice")
+    )
+    source = party_lines.sort(
+        [*key, "is_invoice", "EntryDate", "EntryNo", "SeqNo"],
+        descending=[False, False, False, True, False, False, False],
+    ).unique(subset=key, keep="first", maintain_order=True)
+    terms = {
+        p.id: int(p.term) for p in (books.debtors if side == "D" else books.creditors).values()
     }
-    types = {f[0]: pl.Int64, f[3]: pl.Int32, f[4]: pl.Int32, f[6]: pl.Int64, f[7]: pl.Int64}
+    due = _due_days_frame(books)
+    dec = pl.Decimal(18, 2)
+    return (
+        balances.join(source, on=key)
+        .join(entry_amounts, on=[*key, "EntryNo"])
+        .join(due, on=["UnitId", "EntryNo", "SeqNo"], how="left")
+        .with_columns(
+            pl.coalesce(
+                col("DueDate"),
+                col("VoucherDate")
+                + pl.duration(days=col(party).replace_strict(terms, return_dtype=pl.Int64)),
+            ).alias(f[4]),
+            pl.lit("EUR").alias(f[5]),
+            col("AmtInvoice").cast(dec),
+            col("Balance").cast(dec),
+        )
+        .sort("UnitId", col(party).str.len_chars(), party, "InvoiceId")
+        .select(
+            "UnitId",
+            party,
+            col("InvoiceId").alias(f[2]),
+            col("VoucherDate").alias(f[3]),
+            f[4],
+            f[5],
+            "AmtInvoice",
+            "Balance",
+            "Description",
+        )
+    )
+
+
+def _due_days_frame(books: Books) -> pl.DataFrame:
+    """The due dates given explicitly (FiEntries' DaEx), per line."""
+    keys = list(books.due_days)
     return pl.DataFrame(
-        data, schema_overrides={**types, f[1]: pl.String, f[2]: pl.String, f[8]: pl.String}
-    ).with_columns(
-        pl.col(f[3], f[4]).cast(pl.Date),
-        cents_to_decimal(pl.col(f[6])),
-        cents_to_decimal(pl.col(f[7])),
+        {
+            "UnitId": pl.Series([k[0] for k in keys], dtype=pl.Int64),
+            "EntryNo": pl.Series([k[1] for k in keys], dtype=pl.Int64),
+            "SeqNo": pl.Series([k[2] for k in keys], dtype=pl.Int64),
+            "DueDate": pl.Series(list(books.due_days.values()), dtype=pl.Int32).cast(pl.Date),
+        }
     )
 
 
