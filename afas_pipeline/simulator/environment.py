@@ -50,6 +50,7 @@ __all__ = [
 # How often a live clock catches up with the wall clock (seconds).
 LIVE_CLOCK_STEP_S = 60.0
 DATETIME_DATA_TYPES = ("date", "datetime")
+VAT_AMOUNT_SIGNS = ("unsigned", "own_side")
 DEFAULT_TOKEN_DATA = "949C1A9CD9AE4797950D94F55A7A4D056770472D4963CB9A8D3800BEE0CCE6A2"
 _LINE_CONNECTORS = (
     "DWH_Financiele_mutaties",
@@ -88,12 +89,18 @@ class SimulatorConfig:
     # The dataType metainfo gives the contract's datetime fields: "date", as AFAS does (it has
     # no datetime type), or "datetime", the simulator's old answer, kept for tests.
     datetime_data_type: str = "date"
+    # VatAmt on revenue and cost lines: "unsigned", the line's VAT as a positive number on
+    # invoices and credit notes alike (what an independent AFAS environment showed), or
+    # "own_side", signed on the VAT code's side (sales credit - debit, purchases debit - credit).
+    vat_amount_sign: str = "unsigned"
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[0-9A-F]{64}", self.token_data):
             raise ValueError("token_data must be 64 upper-case hexadecimal characters")
         if self.datetime_data_type not in DATETIME_DATA_TYPES:
             raise ValueError(f"datetime_data_type must be one of {DATETIME_DATA_TYPES}")
+        if self.vat_amount_sign not in VAT_AMOUNT_SIGNS:
+            raise ValueError(f"vat_amount_sign must be one of {VAT_AMOUNT_SIGNS}")
         if self.journal_lines < 1 or self.history_days < 1:
             raise ValueError("journal_lines and history_days must be positive")
         c.administrations(self.administrations)  # validates the count
@@ -185,7 +192,9 @@ class Environment:
     def _build(self, connector_id: str) -> pl.DataFrame:
         ledger = self._ledger
         builders = {
-            "DWH_Financiele_mutaties": lambda: frames.journal_lines_frame(ledger.lines),
+            "DWH_Financiele_mutaties": lambda: frames.journal_lines_frame(
+                ledger.lines, unsigned_vat=self.config.vat_amount_sign == "unsigned"
+            ),
             "DWH_Debiteuren": lambda: frames.parties_frame(ledger, "D"),
             "DWH_Crediteuren": lambda: frames.parties_frame(ledger, "C"),
             "Profit_Administrations": lambda: c.administrations_frame(self._admins),

@@ -29,8 +29,9 @@ def cents_to_decimal(expr: pl.Expr) -> pl.Expr:
     return (expr.cast(pl.Decimal(18, 0)) * _CENT).cast(pl.Decimal(18, 2))
 
 
-def journal_lines_frame(store: LineStore) -> pl.DataFrame:
-    """DWH_Financiele_mutaties: the live lines."""
+def journal_lines_frame(store: LineStore, *, unsigned_vat: bool) -> pl.DataFrame:
+    """DWH_Financiele_mutaties: the live lines. The store keeps VatAmt signed on the VAT code's
+    own side; `unsigned_vat` shows its absolute value instead (both conventions exist)."""
     s = pl.Series
     raw = pl.DataFrame(
         [
@@ -59,6 +60,7 @@ def journal_lines_frame(store: LineStore) -> pl.DataFrame:
         ]
     )
     col = pl.col
+    vat_amt = pl.when(col("VatAmt") != NULL_CENTS).then(col("VatAmt"))
     return (
         raw.filter(col("_alive") == 1)
         .with_columns(
@@ -66,7 +68,7 @@ def journal_lines_frame(store: LineStore) -> pl.DataFrame:
             col("EntryDate", "VoucherDate").cast(pl.Date),
             cents_to_decimal(col("AmtDebit")),
             cents_to_decimal(col("AmtCredit")),
-            pl.when(col("VatAmt") != NULL_CENTS).then(cents_to_decimal(col("VatAmt"))),
+            cents_to_decimal(vat_amt.abs() if unsigned_vat else vat_amt).alias("VatAmt"),
             (col("Created", "Mutatie_datum") * 1_000_000).cast(pl.Datetime("us")),
         )
         .select(FINANCIAL_MUTATIONS.field_ids)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -208,6 +210,37 @@ def test_planted_follow_the_clock() -> None:
     after = env.planted
     assert len(after.vat_mismatches) > len(before.vat_mismatches)
     assert len(after.duplicate_invoices) > len(before.duplicate_invoices)
+
+
+@pytest.mark.parametrize(
+    ("convention", "on_debit"), [("unsigned", "21.00"), ("own_side", "-21.00")]
+)
+def test_vat_amount_sign_conventions(convention: str, on_debit: str) -> None:
+    """A sales credit note's debit revenue line: VatAmt positive "as on its invoice", or signed
+    on the code's own side (credit - debit); invoices and VAT lines look the same in both."""
+    env = Environment(replace(SMALL, vat_amount_sign=convention))
+    day = {"EnDa": "2026-03-10", "BpDa": "2026-03-10"}
+    lines = [
+        {"Fields": {"VaAs": "2", "AcNr": "10001", "AmCr": "121.00", "InId": "CN-1", **day}},
+        {"Fields": {"VaAs": "1", "AcNr": "8000", "AmDe": "100.00", "VaId": "1", **day}},
+        {"Fields": {"VaAs": "1", "AcNr": "1510", "AmDe": "21.00", "VaId": "1", **day}},
+    ]
+    header = {"Year": 2026, "Peri": 3, "UnId": 1, "JoCo": "20"}
+    body = {
+        "FiEntryPar": {
+            "Element": {"Fields": header, "Objects": [{"FiEntries": {"Element": lines}}]}
+        }
+    }
+    entry_no = int(env.post_fi_entry(body)["EnNo"])
+    all_lines = env.rows("DWH_Financiele_mutaties")
+    posted = all_lines.filter((pl.col("UnitId") == 1) & (pl.col("EntryNo") == entry_no))
+    assert posted["VatAmt"].to_list() == [None, Decimal(on_debit), None]
+    invoices = all_lines.filter((pl.col("JournalId") == "20") & (pl.col("AmtCredit") > 0))
+    revenue = invoices.filter(pl.col("AccountNo").is_in(["8000", "8010"]))
+    assert revenue.height > 0
+    assert (revenue["VatAmt"] > 0).all()
+    vat_lines = all_lines.filter(pl.col("AccountNo").is_in(list(chart.VAT_ACCOUNTS)))
+    assert vat_lines["VatAmt"].null_count() == vat_lines.height
 
 
 def test_summary(env: Environment) -> None:
