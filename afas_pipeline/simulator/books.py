@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -188,8 +188,9 @@ class Party:
     created: int
     modified: int
     prospect: bool
-    style: int = 0
-    counter: int = 0
+    style: int = 0  # how a creditor numbers its invoices (`purchases.supplier_invoice`)
+    counter: int = 0  # a creditor's last invoice number (of its first year, if yearly)
+    yearly: dict[int, int] = field(default_factory=dict)  # last number per year, if yearly
 
 
 OpenItemKey = tuple[int, str, str, str]  # (unit, "D" or "C", party id, invoice number)

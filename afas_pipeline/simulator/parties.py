@@ -86,15 +86,43 @@ _SUPPLIERS = (
     "Google Cloud",
     "Vastgoed Beheer",
 )
+# Suppliers abroad, with their legal form: EU services billed under reverse charge.
+_SUPPLIERS_ABROAD = {"Microsoft Ireland": "Operations Ltd.", "Google Cloud": "EMEA Ltd."}
+# The creditors created as the 3rd and 6th are these two, so every history has them.
+_FIXED_SUPPLIERS = {60_003: "Microsoft Ireland", 60_006: "Google Cloud"}
+# The two biggest suppliers number their invoices per year from 1 ("2026-0001"), so their
+# numbers recur at each other: the same number at another creditor is no duplicate.
+YEARLY_NUMBERING = 1
+_YEARLY_SUPPLIERS = frozenset({60_001, 60_002})
+# Every eighth debtor is abroad (Belgium, Germany), on its own collect account.
+_ABROAD_EVERY = 8
+_DEBTOR_COUNTRIES = {"BE": ("BV", "NV", "BVBA"), "DE": ("GmbH", "GmbH & Co. KG", "AG")}
 _BANKS = ("ABNA", "INGB", "RABO", "TRIO", "KNAB", "BUNQ", "ASNB", "SNSB")
+_IE_BANKS = ("AIBK", "BOFI", "IPBS")
 
 
-def _iban(rng: random.Random) -> str:
-    bank = rng.choice(_BANKS)
-    account = f"{rng.randrange(10**10):010d}"
-    digits = "".join(str(int(ch, 36)) for ch in bank + account + "NL00")
-    check = 98 - int(digits) % 97
-    return f"NL{check:02d}{bank}{account}"
+def _iban(rng: random.Random, country: str = "NL") -> str:
+    """A valid IBAN of `country` (ISO 13616 check digits)."""
+    if country == "NL":
+        bban = rng.choice(_BANKS) + f"{rng.randrange(10**10):010d}"
+    elif country == "IE":
+        bban = rng.choice(_IE_BANKS) + f"{rng.randrange(10**14):014d}"
+    else:
+        bban = (
+            f"{rng.randrange(10**12):012d}" if country == "BE" else f"{rng.randrange(10**18):018d}"
+        )
+    digits = "".join(str(int(ch, 36)) for ch in bban + country + "00")
+    return f"{country}{98 - int(digits) % 97:02d}{bban}"
+
+
+def _vat_number(rng: random.Random, country: str) -> str:
+    if country == "NL":
+        return f"NL{rng.randrange(10**9):09d}B01"
+    if country == "BE":
+        return f"BE0{rng.randrange(10**9):09d}"
+    if country == "IE":
+        return f"IE{rng.randrange(10**7):07d}{rng.choice('ABCDEFGHKLMNPRSTWX')}"
+    return f"DE{rng.randrange(10**8, 10**9)}"
 
 
 def _slug(name: str) -> str:
@@ -116,35 +144,55 @@ def initial_parties(h: History) -> None:
 def new_party(h: History, side: str, created: int, modified: int, *, prospect: bool) -> Party:
     rng = h.rng
     number = h.books.next_party_number(side)
-    if side == "D":
-        name = " ".join(
-            p for p in (rng.choice(_PREFIXES), rng.choice(_CORES), rng.choice(_SUFFIXES)) if p
-        )
-    else:
-        legal = rng.choice(("B.V.", "Nederland B.V.", "N.V.", ""))
-        name = f"{rng.choice(_SUPPLIERS)} {legal}".strip()
+    name, country = _name(rng, side, number)
+    style = YEARLY_NUMBERING if number in _YEARLY_SUPPLIERS else rng.randrange(4)
     party = Party(
         id=str(number),
         name=name,
         bcco=f"ORG{number:07d}",
         search=_slug(name)[:10].upper(),
-        email=f"{'info' if side == 'D' else 'facturen'}@{_slug(name)}.nl",
-        iban=_iban(rng),
-        vat_nr=f"NL{rng.randrange(10**9):09d}B01",
-        kvk=f"{rng.randrange(10**7, 10**8)}",
-        collect=c.DEBTORS if side == "D" else c.CREDITORS,
+        email=f"{'info' if side == 'D' else 'facturen'}@{_slug(name)}.{country.lower()}",
+        iban=_iban(rng, country),
+        vat_nr=_vat_number(rng, country),
+        kvk=f"{rng.randrange(10**7, 10**8)}" if country == "NL" else "",
+        collect=_collect_account(side, country),
         term=rng.choice(("14", "30", "30")),
         credit_limit=rng.choice((0, 5, 10, 25, 50)) * 100_000,
         blocked=False,
         created=created,
         modified=modified,
         prospect=prospect,
-        style=rng.randrange(4),
-        counter=rng.randint(100, 9_000),
+        style=style,
+        counter=rng.randint(0, 200) if style == YEARLY_NUMBERING else rng.randint(100, 9_000),
     )
     (h.books.debtors if side == "D" else h.books.creditors)[party.id] = party
     (h.prospects if prospect else h.pools)[side].append(party.id)
     return party
+
+
+def _name(rng: random.Random, side: str, number: int) -> tuple[str, str]:
+    """The party's name and country."""
+    if side == "C":
+        supplier = _FIXED_SUPPLIERS.get(number) or rng.choice(_SUPPLIERS)
+        if supplier in _SUPPLIERS_ABROAD:
+            return f"{supplier} {_SUPPLIERS_ABROAD[supplier]}", "IE"
+        legal = rng.choice(("B.V.", "Nederland B.V.", "N.V.", ""))
+        return f"{supplier} {legal}".strip(), "NL"
+    words = [rng.choice(_PREFIXES), rng.choice(_CORES)]
+    if number % _ABROAD_EVERY == 3:
+        country = rng.choice(tuple(_DEBTOR_COUNTRIES))
+        return " ".join([*words, rng.choice(_DEBTOR_COUNTRIES[country])]), country
+    return " ".join(p for p in (*words, rng.choice(_SUFFIXES)) if p), "NL"
+
+
+def _collect_account(side: str, country: str) -> str:
+    if side == "D":
+        return c.DEBTORS if country == "NL" else c.DEBTORS_ABROAD
+    return c.CREDITORS if country == "NL" else c.CREDITORS_ABROAD
+
+
+def is_abroad(party: Party) -> bool:
+    return party.collect in (c.DEBTORS_ABROAD, c.CREDITORS_ABROAD)
 
 
 def pick(h: History, side: str) -> str:
@@ -178,7 +226,7 @@ def ev_edit_party(h: History, ts: int, side: str) -> None:
             f"{rng.choice(('administratie', 'finance', 'boekhouding'))}@{_slug(party.name)}.nl"
         )
     elif r < 0.6:
-        party.iban = _iban(rng)
+        party.iban = _iban(rng, party.iban[:2])
     elif r < 0.95:
         party.credit_limit = rng.choice((0, 5, 10, 25, 50, 100)) * 100_000
     else:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from afas_pipeline.simulator import chart as c
-from afas_pipeline.simulator.books import DAY, Line, day_date, vat_lines
-from afas_pipeline.simulator.parties import pick
+from afas_pipeline.simulator.books import DAY, Line, Party, day_date, vat_lines
+from afas_pipeline.simulator.parties import YEARLY_NUMBERING, pick
 from afas_pipeline.simulator.planted import DuplicateInvoice, cents_decimal
 
 if TYPE_CHECKING:
@@ -27,10 +27,8 @@ def ev_purchase(h: History, ts: int, unit: int, planted: str | None) -> None:
     rng = h.rng
     day = ts // DAY
     creditor = pick(h, "C")
-    cr = h.books.creditors[creditor]
     inv_day = max(day - rng.randint(0, 3), h.start_day)
-    cr.counter += 1
-    invoice = supplier_invoice(cr.style, cr.counter, h.books.year_period(inv_day)[0])
+    invoice = next_supplier_invoice(h.books.creditors[creditor], h.books.year_period(inv_day)[0])
     coded = [
         (c.COST_OF_SALES, "5", "Inkoop handelsgoederen")
         if unit == 2 and rng.random() < 0.6
@@ -77,9 +75,10 @@ def book_purchase(
     vats: list[int],
 ) -> int:
     day = ts // DAY
-    desc = f"{invoice} {h.books.creditors[creditor].name}"
+    party = h.books.creditors[creditor]
+    desc = f"{invoice} {party.name}"
     gross = sum(nets) + sum(vats)
-    lines = [Line(c.CREDITORS, day, inv_day, invoice, invoice, 0, gross, desc, creditor=creditor)]
+    lines = [Line(party.collect, day, inv_day, invoice, invoice, 0, gross, desc, creditor=creditor)]
     for (acc, code, text), net, vat in zip(coded, nets, vats, strict=True):
         lines.append(
             Line(
@@ -143,19 +142,32 @@ def ev_payment(
         return
     day = ts // DAY
     voucher = h.voucher(unit, "B", day)
-    desc = f"Betaling {invoice} {h.books.creditors[creditor].name}"
+    party = h.books.creditors[creditor]
+    desc = f"Betaling {invoice} {party.name}"
     lines = [
-        Line(c.CREDITORS, day, day, voucher, invoice, gross, 0, desc, creditor=creditor),
+        Line(party.collect, day, day, voucher, invoice, gross, 0, desc, creditor=creditor),
         Line(c.BANK, day, day, voucher, None, 0, gross, desc),
     ]
     h.books.book(ts, unit, c.BANK_BOOK, lines)
 
 
+def next_supplier_invoice(creditor: Party, year: int) -> str:
+    """The creditor's next own invoice number, dated in `year`. Each creditor keeps one style,
+    so its numbers never collide; one that numbers per year starts again at 1 in January,
+    and its series of a year continues when a late invoice of the old year comes in."""
+    if creditor.style != YEARLY_NUMBERING:
+        creditor.counter += 1
+        return supplier_invoice(creditor.style, creditor.counter, year)
+    last = creditor.yearly.get(year, 0 if creditor.yearly else creditor.counter)
+    creditor.yearly[year] = last + 1
+    return supplier_invoice(creditor.style, last + 1, year)
+
+
 def supplier_invoice(style: int, n: int, year: int) -> str:
-    """A supplier's own invoice number; each creditor keeps one style, so numbers never collide."""
+    """A supplier's own invoice number in its style."""
     if style == 0:
         return f"INV-{n}"
-    if style == 1:
+    if style == YEARLY_NUMBERING:
         return f"{year}-{n:04d}"
     if style == 2:
         return f"F{n:06d}"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from afas_pipeline.simulator import chart as c
 from afas_pipeline.simulator.books import DAY, Line, day_date, sales_invoice, vat_lines
-from afas_pipeline.simulator.parties import pick
+from afas_pipeline.simulator.parties import is_abroad, pick
 from afas_pipeline.simulator.planted import RoundingDifference, SuspenseReceipt, cents_decimal
 
 if TYPE_CHECKING:
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 _SALES_ACCOUNTS = (
     ((c.REVENUE_HIGH, "1"),) * 14 + ((c.REVENUE_LOW, "2"),) * 4 + ((c.REVENUE_ZERO, "3"),) * 2
 )
+_SALES_ABROAD = ((c.REVENUE_ZERO, "3"),)
 _PRODUCTS = (
     "Levering goederen",
     "Dienstverlening",
@@ -34,7 +35,10 @@ def ev_sale(h: History, ts: int, unit: int, planted: str | None) -> None:
     inv_day = max(day - (rng.randint(1, 3) if rng.random() < 0.25 else 0), h.start_day)
     year, n = h.books.next_number(unit, "F", inv_day)
     invoice, voucher = sales_invoice(year, n), f"V{year}{n:06d}"
-    revenue = [rng.choice(_SALES_ACCOUNTS) for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))]
+    party = h.books.debtors[debtor]
+    # Deliveries to businesses abroad in the EU are intra-community supplies at 0 %.
+    choices = _SALES_ABROAD if is_abroad(party) else _SALES_ACCOUNTS
+    revenue = [rng.choice(choices) for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))]
     nets = [h.amount(600) for _ in revenue]
     vats = [
         c.vat_amount(net, c.VAT_BY_CODE[code].rate_bp)
@@ -47,9 +51,9 @@ def ev_sale(h: History, ts: int, unit: int, planted: str | None) -> None:
             max(nets[0], 20_000 + rng.randrange(50_000)),
         )
         vats[0] = c.vat_amount(nets[0], 900)
-    desc = f"{invoice} {h.books.debtors[debtor].name}"
+    desc = f"{invoice} {party.name}"
     gross = sum(nets) + sum(vats)
-    lines = [Line(c.DEBTORS, inv_day, inv_day, voucher, invoice, gross, 0, desc, debtor=debtor)]
+    lines = [Line(party.collect, inv_day, inv_day, voucher, invoice, gross, 0, desc, debtor=debtor)]
     for (acc, code), net, vat in zip(revenue, nets, vats, strict=True):
         lines.append(
             Line(
@@ -80,7 +84,8 @@ def ev_receipt(
         return  # deleted or settled meanwhile (e.g. through FiEntries)
     day = ts // DAY
     voucher = h.voucher(unit, "B", day)
-    name = h.books.debtors[debtor].name
+    party = h.books.debtors[debtor]
+    name = party.name
     if planted == "suspense":
         ref = invoice.replace("F", "fact ").replace("-", " ")
         desc = f"Onbekende betaling {name} {ref}"
@@ -99,7 +104,7 @@ def ev_receipt(
     desc = f"Ontvangst {invoice} {name}"
     lines = [
         Line(c.BANK, day, day, voucher, None, paid, 0, desc),
-        Line(c.DEBTORS, day, day, voucher, invoice, 0, paid, desc, debtor=debtor),
+        Line(party.collect, day, day, voucher, invoice, 0, paid, desc, debtor=debtor),
     ]
     entry_no = h.books.book(ts, unit, c.BANK_BOOK, lines)
     if planted == "rounding":

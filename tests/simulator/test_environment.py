@@ -195,12 +195,31 @@ def test_reference_data(env: Environment) -> None:
     assert admins["AdminId"].to_list() == [1, 2, 3]
     accounts = env.rows("Profit_Accounts")
     collect = set(accounts.filter(pl.col("CollectAccount"))["Account"])
-    assert collect == {"1300", "1600"}
+    assert collect == {"1300", "1310", "1600", "1610"}
     journals = env.rows("Profit_Journals")
     assert set(journals["JournalType"]) == {"I", "V", "K", "B", "M"}
     debtors = env.rows("DWH_Debiteuren")
-    assert debtors["IBAN"].str.contains(r"^NL\d{2}[A-Z]{4}\d{10}$").all()
-    assert debtors["VatNr"].str.contains(r"^NL\d{9}B01$").all()
+    home = debtors.filter(pl.col("CollectAccount") == "1300")
+    abroad = debtors.filter(pl.col("CollectAccount") == "1310")
+    assert home.height > abroad.height > 0
+    assert home["IBAN"].str.contains(r"^NL\d{2}[A-Z]{4}\d{10}$").all()
+    assert home["VatNr"].str.contains(r"^NL\d{9}B01$").all()
+    assert abroad["IBAN"].str.contains(r"^(BE\d{14}|DE\d{20})$").all()
+    assert abroad["VatNr"].str.contains(r"^(BE0\d{9}|DE\d{9})$").all()
+    creditors = env.rows("DWH_Crediteuren")
+    foreign = creditors.filter(pl.col("CollectAccount") == "1610")
+    assert set(foreign["CreditorName"]) >= {
+        "Microsoft Ireland Operations Ltd.",
+        "Google Cloud EMEA Ltd.",
+    }
+    assert foreign["IBAN"].str.contains(r"^IE\d{2}[A-Z]{4}\d{14}$").all()
+    ibans = pl.concat([debtors["IBAN"], creditors["IBAN"]]).to_list()
+    assert all(_iban_is_valid(iban) for iban in ibans)
+
+
+def _iban_is_valid(iban: str) -> bool:
+    """ISO 13616: the rearranged IBAN, letters as numbers, is 1 modulo 97."""
+    return int("".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])) % 97 == 1
 
 
 def test_planted_follow_the_clock() -> None:

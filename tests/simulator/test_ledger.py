@@ -74,14 +74,14 @@ def test_period_balance_is_the_aggregation_of_lines(env: Environment, lines: pl.
 
 
 @pytest.mark.parametrize(
-    ("connector", "party", "collect", "sign"),
+    ("connector", "parties", "party", "sign"),
     [
-        ("Profit_Debtor_Invoices", "DebtorId", "1300", 1),
-        ("Profit_Creditor_Invoices", "CreditorId", "1600", -1),
+        ("Profit_Debtor_Invoices", "DWH_Debiteuren", "DebtorId", 1),
+        ("Profit_Creditor_Invoices", "DWH_Crediteuren", "CreditorId", -1),
     ],
 )
 def test_open_items_match_the_lines(
-    env: Environment, lines: pl.DataFrame, connector: str, party: str, collect: str, sign: int
+    env: Environment, lines: pl.DataFrame, connector: str, parties: str, party: str, sign: int
 ) -> None:
     items = env.rows(connector)
     direct = (
@@ -93,11 +93,28 @@ def test_open_items_match_the_lines(
     joined = direct.join(items, on=["UnitId", party, "InvoiceNr"], how="full", coalesce=True)
     assert joined.height == items.height == direct.height
     assert (joined["B"] == joined["Balance"]).all()
-    assert set(lines.filter(pl.col(party).is_not_null())["AccountNo"]) == {collect}
-    collect_total = lines.filter(pl.col("AccountNo") == collect).select(
-        (pl.col("AmtDebit") - pl.col("AmtCredit")).sum() * sign
+    # Each party's lines book on its own collect account; several exist on each side.
+    collect = env.rows(parties).select(party, pl.col("CollectAccount"))
+    party_lines = lines.filter(pl.col(party).is_not_null()).join(collect, on=party)
+    assert (party_lines["AccountNo"] == party_lines["CollectAccount"]).all()
+    accounts = env.rows("Profit_Accounts").filter(pl.col("CollectAccount"))["Account"]
+    used = set(party_lines["AccountNo"])
+    assert len(used) == 2
+    assert used <= set(accounts)
+    # The sub-ledger equals its control account, per administration and collect account.
+    control = (
+        lines.filter(pl.col("AccountNo").is_in(list(used)))
+        .group_by("UnitId", "AccountNo")
+        .agg(((pl.col("AmtDebit") - pl.col("AmtCredit")).sum() * sign).alias("control"))
     )
-    assert collect_total.item() == items["Balance"].sum()
+    subledger = (
+        items.join(collect, on=party)
+        .group_by("UnitId", pl.col("CollectAccount").alias("AccountNo"))
+        .agg(pl.col("Balance").sum().alias("open"))
+    )
+    both = control.join(subledger, on=["UnitId", "AccountNo"], how="full", coalesce=True)
+    assert both.filter(pl.col("control") != pl.col("open").fill_null(0)).is_empty()
+    assert both.filter(pl.col("AccountNo").is_in(["1310", "1610"])).height >= 2
 
 
 def test_vat_is_exact_except_where_planted(env: Environment, lines: pl.DataFrame) -> None:
