@@ -377,18 +377,23 @@ def vat_lines(
     *,
     sales: bool,
 ) -> list[Line]:
-    """The VAT lines of an invoice: one per VAT code on the code's account, with its total."""
+    """The VAT lines of an invoice: per VAT code its total on the code's account; a reverse
+    charge code books it both as receivable and as payable (VAT_REVERSE_CHARGE)."""
     per_code: dict[str, int] = {}
     for (_, code), vat in zip(coded, vats, strict=True):
         per_code[code] = per_code.get(code, 0) + vat
     out = []
     for code, vat in per_code.items():
-        if vat:
-            vc = c.VAT_BY_CODE[code]
-            debit, credit = (0, vat) if sales else (vat, 0)
+        if not vat:
+            continue
+        vc = c.VAT_BY_CODE[code]
+        legs = [(vc.account, (0, vat) if sales else (vat, 0))]
+        if vc.method == "reverse_charge":
+            legs.append((c.VAT_REVERSE_CHARGE, (0, vat)))
+        for account, (debit, credit) in legs:
             out.append(
                 Line(
-                    vc.account,
+                    account,
                     day,
                     day,
                     voucher,
@@ -400,3 +405,12 @@ def vat_lines(
                 )
             )
     return out
+
+
+def charged_vat(codes: list[str], vats: list[int]) -> int:
+    """The VAT the party pays on top of the net: none under reverse charge."""
+    return sum(
+        vat
+        for code, vat in zip(codes, vats, strict=True)
+        if c.VAT_BY_CODE[code].method != "reverse_charge"
+    )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from typing import TYPE_CHECKING
 
 from afas_pipeline.simulator import chart as c
-from afas_pipeline.simulator.books import DAY, Line, Party, day_date, vat_lines
-from afas_pipeline.simulator.parties import YEARLY_NUMBERING, pick
+from afas_pipeline.simulator.books import DAY, Line, Party, charged_vat, day_date, vat_lines
+from afas_pipeline.simulator.parties import YEARLY_NUMBERING, is_abroad, pick
 from afas_pipeline.simulator.planted import DuplicateInvoice, cents_decimal
 
 if TYPE_CHECKING:
@@ -30,9 +31,7 @@ def ev_purchase(h: History, ts: int, unit: int, planted: str | None) -> None:
     inv_day = max(day - rng.randint(0, 3), h.start_day)
     invoice = next_supplier_invoice(h.books.creditors[creditor], h.books.year_period(inv_day)[0])
     coded = [
-        (c.COST_OF_SALES, "5", "Inkoop handelsgoederen")
-        if unit == 2 and rng.random() < 0.6
-        else rng.choice(_COST_ACCOUNTS)
+        _cost_line(rng, unit, abroad=is_abroad(h.books.creditors[creditor]))
         for _ in range(rng.choice((1, 1, 2)))
     ]
     nets = [h.amount(350) for _ in coded]
@@ -48,7 +47,7 @@ def ev_purchase(h: History, ts: int, unit: int, planted: str | None) -> None:
                 max(nets[0], 20_000 + rng.randrange(50_000)),
             )
             vats[0] = c.vat_amount(nets[0], 2100)
-        gross = sum(nets) + sum(vats)
+        gross = sum(nets) + charged_vat([code for _, code, _ in coded], vats)
         if (creditor, inv_day, gross) not in h.purchase_keys:
             break
         nets[0] += 1
@@ -61,6 +60,16 @@ def ev_purchase(h: History, ts: int, unit: int, planted: str | None) -> None:
         args = (unit, creditor, invoice, inv_day, tuple(coded), tuple(nets), tuple(vats), entry_no)
         h.push(dup_ts, ev_duplicate, args)
     h.schedule_settlement(ts, unit, "C", creditor, invoice, inv_day, gross, entry_no, planted)
+
+
+def _cost_line(rng: random.Random, unit: int, *, abroad: bool) -> tuple[str, str, str]:
+    """(account, VAT code, text) of a cost line: EU services from abroad are reverse charged,
+    the trading company (administration 2) mostly buys goods for resale."""
+    if abroad:
+        return c.SOFTWARE, "8", "Cloudabonnement"
+    if unit == 2 and rng.random() < 0.6:
+        return c.COST_OF_SALES, "5", "Inkoop handelsgoederen"
+    return rng.choice(_COST_ACCOUNTS)
 
 
 def book_purchase(
@@ -77,7 +86,7 @@ def book_purchase(
     day = ts // DAY
     party = h.books.creditors[creditor]
     desc = f"{invoice} {party.name}"
-    gross = sum(nets) + sum(vats)
+    gross = sum(nets) + charged_vat([code for _, code, _ in coded], vats)
     lines = [Line(party.collect, day, inv_day, invoice, invoice, 0, gross, desc, creditor=creditor)]
     for (acc, code, text), net, vat in zip(coded, nets, vats, strict=True):
         lines.append(
@@ -125,7 +134,7 @@ def ev_duplicate(
         DuplicateInvoice(
             unit,
             creditor,
-            cents_decimal(sum(nets) + sum(vats)),
+            cents_decimal(sum(nets) + charged_vat([code for _, code, _ in coded], vats)),
             day_date(inv_day),
             original,
             invoice,

@@ -13,7 +13,10 @@ if TYPE_CHECKING:
     from afas_pipeline.simulator.history import History
 
 _SALES_ACCOUNTS = (
-    ((c.REVENUE_HIGH, "1"),) * 14 + ((c.REVENUE_LOW, "2"),) * 4 + ((c.REVENUE_ZERO, "3"),) * 2
+    ((c.REVENUE_HIGH, "1"),) * 14
+    + ((c.REVENUE_LOW, "2"),) * 4
+    + ((c.REVENUE_ZERO, "3"),) * 2
+    + ((c.REVENUE_EXEMPT, "9"),)  # courses: education is exempt from VAT
 )
 _SALES_ABROAD = ((c.REVENUE_ZERO, "3"),)
 _PRODUCTS = (
@@ -64,7 +67,7 @@ def ev_sale(h: History, ts: int, unit: int, planted: str | None) -> None:
                 invoice,
                 0,
                 net,
-                rng.choice(_PRODUCTS),
+                "Opleiding" if code == "9" else rng.choice(_PRODUCTS),
                 vat_code=code,
                 vat_amt=vat,
                 dim=h.dim(),

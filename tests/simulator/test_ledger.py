@@ -126,23 +126,33 @@ def test_vat_is_exact_except_where_planted(env: Environment, lines: pl.DataFrame
         if chart.vat_amount(net, rates[row["VatCode"]]) != int(row["VatAmt"] * 100):
             wrong.add((row["UnitId"], row["EntryNo"], row["SeqNo"]))
     assert wrong == planted
-    # The VAT lines carry exactly the sum of their entry's line VAT per code.
+    # The VAT lines carry exactly the sum of their entry's line VAT per code, on the code's
+    # account; a reverse charge code books the same amount as payable too.
     vat_lines = lines.filter(pl.col("AccountNo").is_in(list(chart.VAT_ACCOUNTS)))
     assert vat_lines["VatAmt"].null_count() == vat_lines.height
+    own_account = pl.col("VatCode").replace_strict(
+        {v.code: v.account for v in chart.VAT_TABLE}, default=None
+    )
+    keys = ["UnitId", "EntryNo", "VatCode"]
     per_code = (
         lines.filter(pl.col("VatAmt").is_not_null())
-        .group_by("UnitId", "EntryNo", "VatCode")
+        .group_by(keys)
         .agg(pl.col("VatAmt").sum())
         .filter(pl.col("VatAmt") != 0)
         .join(
-            vat_lines.group_by("UnitId", "EntryNo", "VatCode").agg(
-                (pl.col("AmtDebit") + pl.col("AmtCredit")).sum().alias("V")
-            ),
-            on=["UnitId", "EntryNo", "VatCode"],
+            vat_lines.filter(pl.col("AccountNo") == own_account)
+            .group_by(keys)
+            .agg((pl.col("AmtDebit") + pl.col("AmtCredit")).sum().alias("V")),
+            on=keys,
             how="full",
         )
     )
     assert (per_code["VatAmt"] == per_code["V"]).all()
+    reverse = vat_lines.filter(pl.col("VatCode") == "8")
+    payable = reverse.filter(pl.col("AccountNo") == chart.VAT_REVERSE_CHARGE)
+    receivable = reverse.filter(pl.col("AccountNo") == chart.VAT_INPUT)
+    assert payable.height == receivable.height > 0
+    assert payable["AmtCredit"].sum() == receivable["AmtDebit"].sum()
 
 
 def test_suspense_holds_only_planted_receipts(env: Environment, lines: pl.DataFrame) -> None:
