@@ -375,10 +375,11 @@ def vat_lines(
     voucher: str,
     invoice: str | None,
     *,
-    sales: bool,
+    credit: bool,
 ) -> list[Line]:
-    """The VAT lines of an invoice: per VAT code its total on the code's account; a reverse
-    charge code books it both as receivable and as payable (VAT_REVERSE_CHARGE)."""
+    """The VAT lines of an entry: per VAT code its total on the code's account, on the credit
+    side (a sales invoice) or the debit side (a purchase, a sales credit note); a reverse
+    charge code books it once more on the other side, payable on VAT_REVERSE_CHARGE."""
     per_code: dict[str, int] = {}
     for (_, code), vat in zip(coded, vats, strict=True):
         per_code[code] = per_code.get(code, 0) + vat
@@ -387,9 +388,9 @@ def vat_lines(
         if not vat:
             continue
         vc = c.VAT_BY_CODE[code]
-        legs = [(vc.account, (0, vat) if sales else (vat, 0))]
+        legs = [(vc.account, (0, vat) if credit else (vat, 0))]
         if vc.method == "reverse_charge":
-            legs.append((c.VAT_REVERSE_CHARGE, (0, vat)))
+            legs.append((c.VAT_REVERSE_CHARGE, (vat, 0) if credit else (0, vat)))
         for account, (debit, credit) in legs:
             out.append(
                 Line(

@@ -237,16 +237,33 @@ class History:
         if r < 0.015 and planted is None:
             delete_day = day + rng.randint(1, 10)
             self.push(self.later(ts, delete_day), History._ev_delete, (unit, entry_no))
-        elif r >= 0.035:
-            delay = rng.choice(
-                (rng.randint(-5, 5),) * 14 + (rng.randint(6, 40),) * 5 + (rng.randint(41, 120),)
-            )
-            pay_day = weekday(max(inv_day + term + delay, day + 1))
-            self.push(self.later(ts, pay_day), event, (unit, party, invoice, gross, None))
+        elif r < 0.035:
+            pass  # never paid: disputed, or the party went bankrupt
+        elif r < 0.075 and side == "D" and planted is None:
+            # A credit note on the invoice's number: in full (a cancelled order) or a part of
+            # one line (a price reduction), before the rest is paid.
+            share = 100 if rng.random() < 0.4 else rng.randint(10, 50)
+            args = (unit, party, invoice, inv_day, entry_no, gross, share)
+            self.push(self.later(ts, day + rng.randint(2, 20)), sales.ev_credit_note, args)
+        else:
+            self.schedule_payment(ts, unit, side, party, invoice, inv_day, gross)
         if rng.random() < 0.06:
             edit_day = day + rng.randint(0, 12)
             if delete_day is None or edit_day < delete_day:
                 self.push(self.later(ts, edit_day), History._ev_edit, (unit, entry_no))
+
+    def schedule_payment(
+        self, ts: int, unit: int, side: str, party: str, invoice: str, inv_day: int, amount: int
+    ) -> None:
+        """Queue the payment of the open `amount`: mostly around the due date, some late."""
+        rng = self.rng
+        term = int(self.books.party(side, party).term)
+        delay = rng.choice(
+            (rng.randint(-5, 5),) * 14 + (rng.randint(6, 40),) * 5 + (rng.randint(41, 120),)
+        )
+        pay_day = weekday(max(inv_day + term + delay, ts // DAY + 1))
+        event = sales.ev_receipt if side == "D" else purchases.ev_payment
+        self.push(self.later(ts, pay_day), event, (unit, party, invoice, amount, None))
 
     def plant_vat(
         self, unit: int, entry_no: int, journal: str, net: int, booked: int, code: str

@@ -107,7 +107,7 @@ def book_purchase(
     pairs = [(acc, code) for acc, code, _ in coded]
     lines += [
         ln._replace(entry_day=day, voucher_day=inv_day)
-        for ln in vat_lines(pairs, vats, day, invoice, invoice, sales=False)
+        for ln in vat_lines(pairs, vats, day, invoice, invoice, credit=False)
     ]
     return h.books.book(ts, unit, c.PURCHASE, lines)
 

@@ -73,11 +73,56 @@ def ev_sale(h: History, ts: int, unit: int, planted: str | None) -> None:
                 dim=h.dim(),
             )
         )
-    lines += vat_lines(revenue, vats, inv_day, voucher, invoice, sales=True)
+    lines += vat_lines(revenue, vats, inv_day, voucher, invoice, credit=True)
     entry_no = h.books.book(ts, unit, c.SALES, lines)
     if wrong:
         h.plant_vat(unit, entry_no, c.SALES, nets[0], vats[0], "1")
     h.schedule_settlement(ts, unit, "D", debtor, invoice, inv_day, gross, entry_no, planted)
+
+
+def ev_credit_note(
+    h: History,
+    ts: int,
+    unit: int,
+    debtor: str,
+    invoice: str,
+    inv_day: int,
+    entry_no: int,
+    gross: int,
+    share: int,
+) -> None:
+    """Credit `share` % of the invoice (100: every line; else a part of its first revenue
+    line) in the sales journal under the invoice's own number: debtor credit, revenue debit
+    with its VAT code, VAT debit. A partial credit note leaves the rest to be paid."""
+    books = h.books
+    rows = books.entry_lines(unit, entry_no)
+    if rows is None or books.open_balance(unit, "D", debtor, invoice) != gross:
+        return  # deleted or paid meanwhile
+    st = books.lines
+    revenue = [
+        (st.account[i], st.vat_code[i], st.credit[i], st.dim[i])
+        for i in rows
+        if st.vat_code[i] is not None and st.account[i] not in c.VAT_ACCOUNTS
+    ]
+    if share < 100:
+        account, code, net, dim = revenue[0]
+        revenue = [(account, code, max(net * share // 100, 1), dim)]
+    vats = [c.vat_amount(net, c.VAT_BY_CODE[code].rate_bp) for _, code, net, _ in revenue]
+    credited = sum(net for _, _, net, _ in revenue) + sum(vats)
+    day = ts // DAY
+    voucher = h.voucher(unit, "VC", day)
+    party = books.debtors[debtor]
+    desc = f"Creditnota {invoice} {party.name}"
+    lines = [Line(party.collect, day, day, voucher, invoice, 0, credited, desc, debtor=debtor)]
+    for (account, code, net, dim), vat in zip(revenue, vats, strict=True):
+        # VatAmt is kept on the code's own side (sales: credit - debit), negative here.
+        line = Line(account, day, day, voucher, invoice, net, 0, desc, vat_code=code, vat_amt=-vat)
+        lines.append(line._replace(dim=dim))
+    coded = [(account, code) for account, code, _, _ in revenue]
+    lines += vat_lines(coded, vats, day, voucher, invoice, credit=False)
+    books.book(ts, unit, c.SALES, lines)
+    if credited < gross:
+        h.schedule_payment(ts, unit, "D", debtor, invoice, inv_day, gross - credited)
 
 
 def ev_receipt(

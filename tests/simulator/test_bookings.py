@@ -5,10 +5,12 @@ invoices, migrated opening items, suspense cleared by hand, reverse charge and e
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import polars as pl
 import pytest
 
+from afas_pipeline.simulator import chart
 from afas_pipeline.simulator.environment import Environment, SimulatorConfig
 
 # The size and clock of the pipeline tests (tests/conftest.py).
@@ -65,3 +67,54 @@ def test_exempt_sales_carry_the_code_and_no_vat(lines: pl.DataFrame) -> None:
     assert exempt.height >= 5
     assert set(exempt["AccountNo"]) == {"8030"}
     assert (exempt["VatAmt"] == 0).all()
+
+
+def _debtor_lines(lines: pl.DataFrame, journal: str, side: str) -> pl.DataFrame:
+    return lines.filter(
+        (pl.col("JournalId") == journal) & pl.col("DebtorId").is_not_null() & (pl.col(side) > 0)
+    )
+
+
+def test_credit_notes_are_booked_on_their_invoice_number(
+    env: Environment, lines: pl.DataFrame
+) -> None:
+    notes = _debtor_lines(lines, "20", "AmtCredit")
+    invoices = _debtor_lines(lines, "20", "AmtDebit")
+    key = ["UnitId", "DebtorId", "InvoiceId"]
+    joined = notes.join(invoices, on=key, suffix="_invoice")
+    assert joined.height == notes.height  # each is on the number of an invoice of its debtor
+    assert (joined["EntryNo"] > joined["EntryNo_invoice"]).all()
+    full = joined.filter(pl.col("AmtCredit") == pl.col("AmtDebit_invoice"))
+    partial = joined.filter(pl.col("AmtCredit") < pl.col("AmtDebit_invoice"))
+    assert full.height >= 3
+    assert partial.height >= 3
+    assert full.height + partial.height == joined.height
+    items = env.rows("Profit_Debtor_Invoices").rename({"InvoiceNr": "InvoiceId"})
+    # A full credit note closes the item: it leaves AFAS's open list.
+    assert full.join(items, on=key).is_empty()
+    # A partial one lowers the balance, not the invoice amount; the rest is paid later.
+    still_open = partial.join(items, on=key)
+    assert (still_open["AmtInvoice"] == still_open["AmtDebit_invoice"]).all()
+    rest = still_open["AmtDebit_invoice"] - still_open["AmtCredit"]
+    assert (still_open["Balance"] == rest).all()
+    receipts = _debtor_lines(lines, "50", "AmtCredit").join(partial, on=key, suffix="_note")
+    assert (
+        receipts["AmtCredit"] == receipts["AmtDebit_invoice"] - receipts["AmtCredit_note"]
+    ).all()
+    assert receipts.height >= 1
+
+
+@pytest.mark.parametrize(("convention", "sign"), [("unsigned", 1), ("own_side", -1)])
+def test_credit_note_lines_reverse_revenue_and_vat(convention: str, sign: int) -> None:
+    env = Environment(SimulatorConfig(journal_lines=6_000, now=NOW, vat_amount_sign=convention))
+    lines = env.rows("DWH_Financiele_mutaties")
+    notes = _debtor_lines(lines, "20", "AmtCredit").select("UnitId", "EntryNo")
+    note_lines = lines.join(notes, on=["UnitId", "EntryNo"]).filter(pl.col("DebtorId").is_null())
+    revenue = note_lines.filter(pl.col("VatAmt").is_not_null())
+    assert revenue.height >= 6
+    assert (revenue["AmtCredit"] == 0).all()  # revenue debit, VAT debit
+    assert (note_lines["AmtCredit"] == 0).all()
+    rates = {v.code: v.rate_bp for v in chart.VAT_TABLE}
+    for row in revenue.iter_rows(named=True):
+        vat = chart.vat_amount(int(row["AmtDebit"] * 100), rates[row["VatCode"]])
+        assert row["VatAmt"] == sign * Decimal(vat).scaleb(-2)

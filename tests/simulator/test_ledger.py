@@ -217,8 +217,26 @@ def test_planted_problems_sit_in_administrations_one_and_two(env: Environment) -
 
 
 def test_payments_match_invoices_to_the_cent(env: Environment, lines: pl.DataFrame) -> None:
-    bank = lines.filter((pl.col("JournalId") == "50") & pl.col("DebtorId").is_not_null())
-    invoices = lines.filter((pl.col("JournalId") == "20") & pl.col("DebtorId").is_not_null())
-    joined = bank.join(invoices, on=["UnitId", "DebtorId", "InvoiceId"], suffix="_inv")
-    diff = joined.filter(pl.col("AmtCredit") != pl.col("AmtDebit_inv"))
-    assert set(diff["EntryNo"]) == {p.entry_no for p in env.planted.rounding_differences}
+    """A receipt after its invoice pays the item's open amount at that moment (the invoice less
+    its credit notes and deposits), except the planted rounding differences."""
+    key = ["UnitId", "DebtorId", "InvoiceId"]
+    history = (
+        lines.filter(pl.col("DebtorId").is_not_null())
+        .sort("EntryNo")
+        .with_columns(
+            (pl.col("AmtDebit") - pl.col("AmtCredit")).cum_sum().over(key).alias("after"),
+            pl.col("EntryNo")
+            .filter((pl.col("JournalId") == "20") & (pl.col("AmtDebit") > 0))
+            .min()
+            .over(key)
+            .alias("invoice_entry"),
+        )
+    )
+    receipts = history.filter(
+        (pl.col("JournalId") == "50") & (pl.col("EntryNo") > pl.col("invoice_entry"))
+    )
+    assert receipts.height > 100
+    short = receipts.filter(pl.col("after") != 0)
+    assert set(short.select("UnitId", "EntryNo").iter_rows()) == {
+        (p.unit_id, p.entry_no) for p in env.planted.rounding_differences
+    }
