@@ -24,6 +24,10 @@ _COST_ACCOUNTS = (
 )
 
 
+# Share of purchase invoices paid before they are entered in the books.
+_ENTERED_LATE_SHARE = 0.04
+
+
 def ev_purchase(h: History, ts: int, unit: int, planted: str | None) -> None:
     rng = h.rng
     day = ts // DAY
@@ -52,6 +56,13 @@ def ev_purchase(h: History, ts: int, unit: int, planted: str | None) -> None:
             break
         nets[0] += 1
     h.purchase_keys.add((creditor, inv_day, gross))
+    if planted is None and rng.random() < _ENTERED_LATE_SHARE:
+        # Paid straight from the PDF (or collected by direct debit) and entered days later:
+        # the payment's entry number is lower than the invoice's.
+        pay(h, ts, unit, creditor, invoice, gross)
+        args = (unit, creditor, invoice, inv_day, tuple(coded), tuple(nets), tuple(vats))
+        h.push(h.later(ts, day + rng.randint(3, 15)), ev_late_purchase, args)
+        return
     entry_no = book_purchase(h, ts, unit, creditor, invoice, inv_day, coded, nets, vats)
     if wrong:
         h.plant_vat(unit, entry_no, c.PURCHASE, nets[0], vats[0], "6")
@@ -112,6 +123,20 @@ def book_purchase(
     return h.books.book(ts, unit, c.PURCHASE, lines)
 
 
+def ev_late_purchase(
+    h: History,
+    ts: int,
+    unit: int,
+    creditor: str,
+    invoice: str,
+    inv_day: int,
+    coded: tuple,
+    nets: tuple,
+    vats: tuple,
+) -> None:
+    book_purchase(h, ts, unit, creditor, invoice, inv_day, list(coded), list(nets), list(vats))
+
+
 def ev_duplicate(
     h: History,
     ts: int,
@@ -149,15 +174,20 @@ def ev_payment(
 ) -> None:
     if h.books.open_balance(unit, "C", creditor, invoice) != gross:
         return
+    pay(h, ts, unit, creditor, invoice, gross)
+
+
+def pay(h: History, ts: int, unit: int, creditor: str, invoice: str, amount: int) -> int:
+    """Book a bank payment of `amount` on the creditor's item `invoice`; returns the entry."""
     day = ts // DAY
     voucher = h.voucher(unit, "B", day)
     party = h.books.creditors[creditor]
     desc = f"Betaling {invoice} {party.name}"
     lines = [
-        Line(party.collect, day, day, voucher, invoice, gross, 0, desc, creditor=creditor),
-        Line(c.BANK, day, day, voucher, None, 0, gross, desc),
+        Line(party.collect, day, day, voucher, invoice, amount, 0, desc, creditor=creditor),
+        Line(c.BANK, day, day, voucher, None, 0, amount, desc),
     ]
-    h.books.book(ts, unit, c.BANK_BOOK, lines)
+    return h.books.book(ts, unit, c.BANK_BOOK, lines)
 
 
 def next_supplier_invoice(creditor: Party, year: int) -> str:

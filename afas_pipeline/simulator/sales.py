@@ -31,11 +31,33 @@ _PRODUCTS = (
 )
 
 
+# Share of sales paid before the invoice is booked (a web order, a deposit on an order).
+_PREPAID_SHARE = 0.04
+
+
 def ev_sale(h: History, ts: int, unit: int, planted: str | None) -> None:
     rng = h.rng
     day = ts // DAY
     debtor = pick(h, "D")
+    if planted is None and rng.random() < _PREPAID_SHARE:
+        _prepay(h, ts, unit, debtor, inv_day=day + rng.randint(2, 10))
+        return
     inv_day = max(day - (rng.randint(1, 3) if rng.random() < 0.25 else 0), h.start_day)
+    lines = draft_invoice(h, unit, debtor, inv_day, wrong_vat=planted == "vat")
+    entry_no = h.books.book(ts, unit, c.SALES, lines)
+    if planted == "vat":
+        h.plant_vat(unit, entry_no, c.SALES, lines[1].credit, lines[1].vat_amt, "1")
+    gross, invoice = lines[0].debit, lines[0].invoice
+    h.schedule_settlement(ts, unit, "D", debtor, invoice, inv_day, gross, entry_no, planted)
+
+
+def draft_invoice(
+    h: History, unit: int, debtor: str, inv_day: int, *, wrong_vat: bool = False
+) -> list[Line]:
+    """The lines of a new sales invoice dated `inv_day`, numbered by the sales counter: the
+    debtor line first, then revenue lines with their VAT, then a VAT line per code.
+    `wrong_vat`: the first line is at 21 % but its VAT was computed at 9 % (planted)."""
+    rng = h.rng
     year, n = h.books.next_number(unit, "F", inv_day)
     invoice, voucher = sales_invoice(year, n), f"V{year}{n:06d}"
     party = h.books.debtors[debtor]
@@ -47,8 +69,7 @@ def ev_sale(h: History, ts: int, unit: int, planted: str | None) -> None:
         c.vat_amount(net, c.VAT_BY_CODE[code].rate_bp)
         for net, (_, code) in zip(nets, revenue, strict=True)
     ]
-    wrong = planted == "vat"
-    if wrong:  # a 21 % line whose VAT was computed at 9 %
+    if wrong_vat:
         revenue[0], nets[0] = (
             (c.REVENUE_HIGH, "1"),
             max(nets[0], 20_000 + rng.randrange(50_000)),
@@ -58,26 +79,31 @@ def ev_sale(h: History, ts: int, unit: int, planted: str | None) -> None:
     gross = sum(nets) + sum(vats)
     lines = [Line(party.collect, inv_day, inv_day, voucher, invoice, gross, 0, desc, debtor=debtor)]
     for (acc, code), net, vat in zip(revenue, nets, vats, strict=True):
-        lines.append(
-            Line(
-                acc,
-                inv_day,
-                inv_day,
-                voucher,
-                invoice,
-                0,
-                net,
-                "Opleiding" if code == "9" else rng.choice(_PRODUCTS),
-                vat_code=code,
-                vat_amt=vat,
-                dim=h.dim(),
-            )
-        )
-    lines += vat_lines(revenue, vats, inv_day, voucher, invoice, credit=True)
-    entry_no = h.books.book(ts, unit, c.SALES, lines)
-    if wrong:
-        h.plant_vat(unit, entry_no, c.SALES, nets[0], vats[0], "1")
-    h.schedule_settlement(ts, unit, "D", debtor, invoice, inv_day, gross, entry_no, planted)
+        text = "Opleiding" if code == "9" else rng.choice(_PRODUCTS)
+        line = Line(acc, inv_day, inv_day, voucher, invoice, 0, net, text, vat_code=code)
+        lines.append(line._replace(vat_amt=vat, dim=h.dim()))
+    return lines + vat_lines(revenue, vats, inv_day, voucher, invoice, credit=True)
+
+
+def _prepay(h: History, ts: int, unit: int, debtor: str, inv_day: int) -> None:
+    """The customer pays now, with the number of the invoice still to come (a pro forma): the
+    receipt's entry number is lower than the invoice's, and until the invoice is booked AFAS
+    lists the item with a credit balance. Most pay in full, some a deposit of 30-50 %."""
+    lines = draft_invoice(h, unit, debtor, inv_day)
+    gross, invoice = lines[0].debit, lines[0].invoice
+    paid = gross if h.rng.random() < 0.7 else gross * h.rng.randint(30, 50) // 10_000 * 100
+    name = h.books.debtors[debtor].name
+    receive(h, ts, unit, debtor, invoice, paid, f"Vooruitbetaling {invoice} {name}")
+    h.push(h.later(ts, inv_day), ev_prepaid_invoice, (unit, debtor, tuple(lines), paid))
+
+
+def ev_prepaid_invoice(
+    h: History, ts: int, unit: int, debtor: str, lines: tuple[Line, ...], paid: int
+) -> None:
+    h.books.book(ts, unit, c.SALES, list(lines))
+    gross, invoice, inv_day = lines[0].debit, lines[0].invoice, lines[0].voucher_day
+    if paid < gross:
+        h.schedule_payment(ts, unit, "D", debtor, invoice, inv_day, gross - paid)
 
 
 def ev_credit_note(
@@ -125,16 +151,29 @@ def ev_credit_note(
         h.schedule_payment(ts, unit, "D", debtor, invoice, inv_day, gross - credited)
 
 
+def receive(
+    h: History, ts: int, unit: int, debtor: str, invoice: str, amount: int, desc: str
+) -> int:
+    """Book a bank receipt of `amount` on the debtor's item `invoice`; returns the entry."""
+    day = ts // DAY
+    voucher = h.voucher(unit, "B", day)
+    collect = h.books.debtors[debtor].collect
+    lines = [
+        Line(c.BANK, day, day, voucher, None, amount, 0, desc),
+        Line(collect, day, day, voucher, invoice, 0, amount, desc, debtor=debtor),
+    ]
+    return h.books.book(ts, unit, c.BANK_BOOK, lines)
+
+
 def ev_receipt(
     h: History, ts: int, unit: int, debtor: str, invoice: str, gross: int, planted: str | None
 ) -> None:
     if h.books.open_balance(unit, "D", debtor, invoice) != gross:
         return  # deleted or settled meanwhile (e.g. through FiEntries)
-    day = ts // DAY
-    voucher = h.voucher(unit, "B", day)
-    party = h.books.debtors[debtor]
-    name = party.name
+    name = h.books.debtors[debtor].name
     if planted == "suspense":
+        day = ts // DAY
+        voucher = h.voucher(unit, "B", day)
         ref = invoice.replace("F", "fact ").replace("-", " ")
         desc = f"Onbekende betaling {name} {ref}"
         lines = [
@@ -149,12 +188,7 @@ def ev_receipt(
         )
         return
     paid = gross - (h.rng.randint(1, 5) if planted == "rounding" else 0)
-    desc = f"Ontvangst {invoice} {name}"
-    lines = [
-        Line(c.BANK, day, day, voucher, None, paid, 0, desc),
-        Line(party.collect, day, day, voucher, invoice, 0, paid, desc, debtor=debtor),
-    ]
-    entry_no = h.books.book(ts, unit, c.BANK_BOOK, lines)
+    entry_no = receive(h, ts, unit, debtor, invoice, paid, f"Ontvangst {invoice} {name}")
     if planted == "rounding":
         h.log.rounding.append(
             RoundingDifference(

@@ -118,3 +118,77 @@ def test_credit_note_lines_reverse_revenue_and_vat(convention: str, sign: int) -
     for row in revenue.iter_rows(named=True):
         vat = chart.vat_amount(int(row["AmtDebit"] * 100), rates[row["VatCode"]])
         assert row["VatAmt"] == sign * Decimal(vat).scaleb(-2)
+
+
+@pytest.mark.parametrize(
+    ("party", "invoice_journal", "invoice_side"),
+    [("DebtorId", "20", "AmtDebit"), ("CreditorId", "10", "AmtCredit")],
+)
+def test_payments_are_booked_before_their_invoices(
+    lines: pl.DataFrame, party: str, invoice_journal: str, invoice_side: str
+) -> None:
+    """Sales prepayments and purchases entered late: a lower entry number and an earlier
+    entry date than the invoice they pay."""
+    key = ["UnitId", party, "InvoiceId"]
+    invoices = (
+        lines.filter((pl.col("JournalId") == invoice_journal) & (pl.col(invoice_side) > 0))
+        .group_by(key)
+        .agg(pl.col("EntryNo").min().alias("invoice_entry"), pl.col("EntryDate").min().alias("on"))
+    )
+    bank = lines.filter((pl.col("JournalId") == "50") & pl.col(party).is_not_null())
+    early = bank.join(invoices, on=key).filter(pl.col("EntryNo") < pl.col("invoice_entry"))
+    assert early.height >= 5
+    assert (early["EntryDate"] < early["on"]).all()
+
+
+@pytest.mark.parametrize(
+    ("connector", "party", "date_field", "journal", "side"),
+    [
+        ("Profit_Debtor_Invoices", "DebtorId", "NookPieceDate", "20", "AmtDebit"),
+        ("Profit_Creditor_Invoices", "CreditorId", "BookPieceDate", "10", "AmtCredit"),
+    ],
+)
+def test_the_open_list_shows_a_payment_before_its_invoice_as_a_credit_item(
+    connector: str, party: str, date_field: str, journal: str, side: str
+) -> None:
+    """Until the invoice is booked, AFAS lists the item with the payment's attributes and a
+    negative balance; then with the invoice's attributes, whatever the entry numbers."""
+    env = Environment(SimulatorConfig(journal_lines=20_000, now=NOW, history_days=120))
+
+    def item_lines(item: dict) -> pl.DataFrame:
+        return env.rows("DWH_Financiele_mutaties").filter(
+            (pl.col("UnitId") == item["UnitId"])
+            & (pl.col(party) == item[party])
+            & (pl.col("InvoiceId") == item["InvoiceNr"])
+        )
+
+    def listed(item: dict) -> pl.DataFrame:
+        return env.rows(connector).filter(
+            (pl.col("UnitId") == item["UnitId"])
+            & (pl.col(party) == item[party])
+            & (pl.col("InvoiceNr") == item["InvoiceNr"])
+        )
+
+    item: dict | None = None
+    for _ in range(60):
+        env.advance(days=1)
+        if item is None:
+            credit_items = env.rows(connector).filter(pl.col("Balance") < 0)
+            if credit_items.height:
+                item = credit_items.row(0, named=True)
+                payment = item_lines(item)
+                assert payment["JournalId"].to_list() == ["50"]
+                assert item["AmtInvoice"] == item["Balance"]
+                assert item[date_field] == payment["VoucherDate"].item()
+        elif not (invoice := item_lines(item).filter(pl.col("JournalId") == journal)).is_empty():
+            break
+    else:
+        pytest.fail("no payment booked before its invoice in 60 days")
+    gross = invoice[side].item()
+    if gross == -item["Balance"]:
+        assert listed(item).is_empty()  # paid in full: the invoice settles it
+    else:
+        after = listed(item).row(0, named=True)
+        assert after["Balance"] == gross + item["Balance"]
+        assert after["AmtInvoice"] == gross
+        assert after[date_field] == invoice["VoucherDate"].item()
