@@ -42,6 +42,10 @@ _FIXED_LINES_PER_DAY = 0.75
 # later receipt get early phases, so that their receipt lands before `now`.
 _PLANTED = (("suspense", 0.9), ("rounding", 0.7), ("duplicate", 0.5), ("vat", 0.3))
 _RECLASS = ((c.OFFICE, c.TELECOM), (c.CAR, c.OFFICE), (c.MARKETING, c.ADVISORY))
+# The open items of the previous system are migrated this many days into the history.
+_MIGRATION_AFTER_DAYS = 21
+# Of the migrated items, every sixth (the first of each side included) stays open.
+_MIGRATED_UNPAID_EVERY = 6
 
 Event = Callable[..., None]
 
@@ -148,6 +152,9 @@ class History:
             self._plan_fixed(u, d, day)
         self._plan_master_data(day, factor)
         self._plan_planted(day)
+        if day == self.start_day + _MIGRATION_AFTER_DAYS:
+            for u in self.units:
+                self.push(day * DAY + 10 * 3600 + rng.randrange(3600), History._ev_migration, (u,))
 
     def _plan_fixed(self, u: int, d: date, day: int) -> None:
         rng = self.rng
@@ -336,6 +343,42 @@ class History:
         if self.rng.random() < 0.3:  # a correction that turns out wrong is deleted again
             delete_at = self.later(ts, ts // DAY + self.rng.randint(1, 12))
             self.push(delete_at, History._ev_delete, (unit, entry_no))
+
+    def _ev_migration(self, ts: int, unit: int) -> None:
+        """The opening items of the previous system, booked after the fact as one entry in the
+        opening-balance journal dated on the first day of the history: debtors debit,
+        creditors credit, under the old system's numbers (OB-2025-0012) and their original
+        invoice dates, contra the opening-balance account. They have no sales or purchase
+        entry, and their entry number is higher than those of the first weeks."""
+        rng, books, first = self.rng, self.books, self.start_day
+        jan_1 = first - day_date(first).timetuple().tm_yday + 1
+        voucher = self.voucher(unit, "BB", first)
+        lines, to_pay = [], []
+        for side, count, median in (
+            ("D", self.n_debtors // 10, 700),
+            ("C", self.n_creditors // 5, 400),
+        ):
+            for k in range(max(2, round(count * self.weight[unit] * len(self.units)))):
+                party = books.party(side, parties.pick(self, side))
+                voucher_day = max(first - rng.randint(1, 75), jan_1)
+                year, n = books.next_number(unit, f"OB{side}", voucher_day)
+                number, amount = f"OB-{year}-{n:04d}", self.amount(median)
+                debtor, creditor = (party.id, None) if side == "D" else (None, party.id)
+                debit, credit = (amount, 0) if side == "D" else (0, amount)
+                desc = f"Beginbalans {number} {party.name}"
+                line = Line(party.collect, first, voucher_day, voucher, number, debit, credit, desc)
+                lines.append(line._replace(debtor=debtor, creditor=creditor))
+                if k % _MIGRATED_UNPAID_EVERY:
+                    to_pay.append((side, party.id, number, amount))
+        net = sum(ln.debit - ln.credit for ln in lines)
+        desc = "Beginbalans debiteuren en crediteuren (migratie)"
+        contra = (0, net) if net > 0 else (-net, 0)
+        lines.append(Line(c.OPENING_BALANCE, first, first, voucher, None, *contra, desc))
+        books.book(ts, unit, c.OPENING_BOOK, lines)
+        for side, party_id, number, amount in to_pay:
+            pay_day = weekday(ts // DAY + rng.randint(1, 60))
+            event = sales.ev_receipt if side == "D" else purchases.ev_payment
+            self.push(self.later(ts, pay_day), event, (unit, party_id, number, amount, None))
 
     def _payroll(self, unit: int, day: int) -> tuple[int, int, int, int, int]:
         """Gross wages, employer social charges and pension, withheld tax, employee pension."""

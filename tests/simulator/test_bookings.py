@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 import polars as pl
 import pytest
@@ -15,6 +16,39 @@ from afas_pipeline.simulator.environment import Environment, SimulatorConfig
 
 # The size and clock of the pipeline tests (tests/conftest.py).
 NOW = datetime(2026, 11, 20, 14, 30)
+
+
+class Side(NamedTuple):
+    """Where debtors and creditors differ in AFAS's connectors."""
+
+    items: str  # the open-item list
+    parties: str
+    party: str
+    date: str  # the open item's voucher date
+    term: str
+    journal: str  # the invoices' journal
+    invoice_side: str  # the amount column of an invoice's party line
+
+
+DEBTORS = Side(
+    "Profit_Debtor_Invoices",
+    "DWH_Debiteuren",
+    "DebtorId",
+    "NookPieceDate",
+    "PayCon",
+    "20",
+    "AmtDebit",
+)
+CREDITORS = Side(
+    "Profit_Creditor_Invoices",
+    "DWH_Crediteuren",
+    "CreditorId",
+    "BookPieceDate",
+    "PaymentCondition",
+    "10",
+    "AmtCredit",
+)
+SIDES = pytest.mark.parametrize("side", [DEBTORS, CREDITORS], ids=["debtors", "creditors"])
 
 
 @pytest.fixture(scope="module")
@@ -120,37 +154,24 @@ def test_credit_note_lines_reverse_revenue_and_vat(convention: str, sign: int) -
         assert row["VatAmt"] == sign * Decimal(vat).scaleb(-2)
 
 
-@pytest.mark.parametrize(
-    ("party", "invoice_journal", "invoice_side"),
-    [("DebtorId", "20", "AmtDebit"), ("CreditorId", "10", "AmtCredit")],
-)
-def test_payments_are_booked_before_their_invoices(
-    lines: pl.DataFrame, party: str, invoice_journal: str, invoice_side: str
-) -> None:
+@SIDES
+def test_payments_are_booked_before_their_invoices(lines: pl.DataFrame, side: Side) -> None:
     """Sales prepayments and purchases entered late: a lower entry number and an earlier
     entry date than the invoice they pay."""
-    key = ["UnitId", party, "InvoiceId"]
+    key = ["UnitId", side.party, "InvoiceId"]
     invoices = (
-        lines.filter((pl.col("JournalId") == invoice_journal) & (pl.col(invoice_side) > 0))
+        lines.filter((pl.col("JournalId") == side.journal) & (pl.col(side.invoice_side) > 0))
         .group_by(key)
         .agg(pl.col("EntryNo").min().alias("invoice_entry"), pl.col("EntryDate").min().alias("on"))
     )
-    bank = lines.filter((pl.col("JournalId") == "50") & pl.col(party).is_not_null())
+    bank = lines.filter((pl.col("JournalId") == "50") & pl.col(side.party).is_not_null())
     early = bank.join(invoices, on=key).filter(pl.col("EntryNo") < pl.col("invoice_entry"))
     assert early.height >= 5
     assert (early["EntryDate"] < early["on"]).all()
 
 
-@pytest.mark.parametrize(
-    ("connector", "party", "date_field", "journal", "side"),
-    [
-        ("Profit_Debtor_Invoices", "DebtorId", "NookPieceDate", "20", "AmtDebit"),
-        ("Profit_Creditor_Invoices", "CreditorId", "BookPieceDate", "10", "AmtCredit"),
-    ],
-)
-def test_the_open_list_shows_a_payment_before_its_invoice_as_a_credit_item(
-    connector: str, party: str, date_field: str, journal: str, side: str
-) -> None:
+@SIDES
+def test_the_open_list_shows_a_payment_before_its_invoice_as_a_credit_item(side: Side) -> None:
     """Until the invoice is booked, AFAS lists the item with the payment's attributes and a
     negative balance; then with the invoice's attributes, whatever the entry numbers."""
     env = Environment(SimulatorConfig(journal_lines=20_000, now=NOW, history_days=120))
@@ -158,14 +179,14 @@ def test_the_open_list_shows_a_payment_before_its_invoice_as_a_credit_item(
     def item_lines(item: dict) -> pl.DataFrame:
         return env.rows("DWH_Financiele_mutaties").filter(
             (pl.col("UnitId") == item["UnitId"])
-            & (pl.col(party) == item[party])
+            & (pl.col(side.party) == item[side.party])
             & (pl.col("InvoiceId") == item["InvoiceNr"])
         )
 
     def listed(item: dict) -> pl.DataFrame:
-        return env.rows(connector).filter(
+        return env.rows(side.items).filter(
             (pl.col("UnitId") == item["UnitId"])
-            & (pl.col(party) == item[party])
+            & (pl.col(side.party) == item[side.party])
             & (pl.col("InvoiceNr") == item["InvoiceNr"])
         )
 
@@ -173,22 +194,61 @@ def test_the_open_list_shows_a_payment_before_its_invoice_as_a_credit_item(
     for _ in range(60):
         env.advance(days=1)
         if item is None:
-            credit_items = env.rows(connector).filter(pl.col("Balance") < 0)
+            credit_items = env.rows(side.items).filter(pl.col("Balance") < 0)
             if credit_items.height:
                 item = credit_items.row(0, named=True)
                 payment = item_lines(item)
                 assert payment["JournalId"].to_list() == ["50"]
                 assert item["AmtInvoice"] == item["Balance"]
-                assert item[date_field] == payment["VoucherDate"].item()
-        elif not (invoice := item_lines(item).filter(pl.col("JournalId") == journal)).is_empty():
+                assert item[side.date] == payment["VoucherDate"].item()
+        elif not (
+            invoice := item_lines(item).filter(pl.col("JournalId") == side.journal)
+        ).is_empty():
             break
     else:
         pytest.fail("no payment booked before its invoice in 60 days")
-    gross = invoice[side].item()
+    gross = invoice[side.invoice_side].item()
     if gross == -item["Balance"]:
         assert listed(item).is_empty()  # paid in full: the invoice settles it
     else:
         after = listed(item).row(0, named=True)
         assert after["Balance"] == gross + item["Balance"]
         assert after["AmtInvoice"] == gross
-        assert after[date_field] == invoice["VoucherDate"].item()
+        assert after[side.date] == invoice["VoucherDate"].item()
+
+
+@SIDES
+def test_opening_items_are_migrated_after_the_fact(
+    env: Environment, lines: pl.DataFrame, side: Side
+) -> None:
+    """One entry per administration in the opening-balance journal, dated on the first day
+    of the history but booked weeks later, under the previous system's numbers."""
+    migration = lines.filter(pl.col("JournalId") == "70")
+    entries = migration.group_by("UnitId").agg(
+        pl.col("EntryNo").n_unique().alias("entries"), pl.col("EntryNo").first()
+    )
+    assert entries.height == 3
+    assert (entries["entries"] == 1).all()
+    assert set(migration["EntryDate"]) == {lines["EntryDate"].min()}
+    for unit, _, entry_no in entries.iter_rows():
+        before = lines.filter((pl.col("UnitId") == unit) & (pl.col("EntryNo") < entry_no))
+        assert before["EntryNo"].n_unique() >= 10  # the first weeks are numbered lower
+    items = migration.filter(pl.col(side.party).is_not_null())
+    assert (items[side.invoice_side] > 0).all()
+    assert items["InvoiceId"].str.contains(r"^OB-\d{4}-\d{4}$").all()
+    invoices = lines.filter(pl.col("JournalId").is_in(["10", "20"]))
+    assert invoices.filter(pl.col("InvoiceId").is_in(items["InvoiceId"].implode())).is_empty()
+    # The old numbers recur in each administration.
+    assert items.group_by("InvoiceId").agg(pl.col("UnitId").n_unique())["UnitId"].max() == 3
+    # Most are paid later; some stay open, listed with the migration line's attributes.
+    listed = env.rows(side.items).join(
+        items.rename({"InvoiceId": "InvoiceNr"}), on=["UnitId", side.party, "InvoiceNr"]
+    )
+    assert 3 <= listed.height < items.height / 2
+    assert (listed["Balance"] == listed[side.invoice_side]).all()
+    assert (listed["AmtInvoice"] == listed[side.invoice_side]).all()
+    assert (listed[side.date] == listed["VoucherDate"]).all()
+    assert (listed[side.date] < listed["EntryDate"]).all()
+    due = pl.col(side.date) + pl.duration(days=pl.col(side.term).cast(pl.Int64))
+    terms = listed.join(env.rows(side.parties), on=side.party).with_columns(due.alias("due"))
+    assert (terms["ExpDate"] == terms["due"]).all()
