@@ -66,6 +66,12 @@ def day_date(day: int) -> date:
     return date.fromordinal(day + EPOCH_ORDINAL)
 
 
+def weekday(day: int) -> int:
+    """Banks process payments on working days: move a Saturday or Sunday to the Monday."""
+    wd = day_date(day).weekday()
+    return day + (7 - wd if wd >= 5 else 0)
+
+
 class Line(NamedTuple):
     """One journal line as the generator and FiEntries hand it to the store."""
 
@@ -204,6 +210,10 @@ class Books:
         self.lines = LineStore()
         self.entries: dict[tuple[int, int], EntryRef] = {}
         self.open_items: dict[OpenItemKey, OpenItem] = {}
+        # How many items have a given open balance, per (unit, side, balance); 0 is left out.
+        self.open_amounts: Counter[tuple[int, str, int]] = Counter()
+        # Where the lines on the suspense account are (few, and the truth needs all of them).
+        self.suspense_rows: list[int] = []
         self.changed_days: dict[int, int] = {}
         # Due dates given explicitly (FiEntries' DaEx), per (unit, entry number, line number).
         self.due_days: dict[tuple[int, int, int], int] = {}
@@ -243,11 +253,14 @@ class Books:
         self.entries[(unit, entry_no)] = EntryRef(
             len(store), len(lines), journal, year, period, lines[0].entry_day
         )
+        start = len(store)
         store.append(unit, entry_no, year, period, journal, lines, ts)
-        for ln in lines:
+        for i, ln in enumerate(lines):
             self.touch_day(ln.entry_day, ts)
             if ln.invoice is not None and (ln.debtor or ln.creditor):
-                self._add_open_item(unit, ln)
+                self._post_to_item(unit, ln.debtor, ln.creditor, ln.invoice, ln.debit - ln.credit)
+            if ln.account == c.SUSPENSE:
+                self.suspense_rows.append(start + i)
         for i, due_day in (due_days or {}).items():
             self.due_days[(unit, entry_no, i + 1)] = due_day
         self.versions["lines"] += 1
@@ -278,18 +291,39 @@ class Books:
         if self.changed_days.get(day, -1) < ts:
             self.changed_days[day] = ts
 
-    def _add_open_item(self, unit: int, ln: Line) -> None:
-        if ln.debtor:
-            key, party, amount = (unit, "D", ln.debtor, ln.invoice), ln.debtor, ln.debit - ln.credit
-        else:
-            key, party = (unit, "C", ln.creditor, ln.invoice), ln.creditor
-            amount = ln.credit - ln.debit
+    def _post_to_item(
+        self,
+        unit: int,
+        debtor: str | None,
+        creditor: str | None,
+        invoice: str,
+        net: int,
+        lines: int = 1,
+    ) -> None:
+        """Add (or, with negative `net` and `lines`, take back) a line's debit - credit."""
+        key = self.open_item_key(unit, debtor, creditor, invoice)
+        party, amount = (debtor, net) if debtor else (creditor, -net)
         self.used_parties.add(party)
         item = self.open_items.get(key)
         if item is None:
             item = self.open_items[key] = OpenItem(0, 0)
+        self._count_amount(unit, key[1], item.balance, -1)
         item.balance += amount
-        item.lines += 1
+        item.lines += lines
+        self._count_amount(unit, key[1], item.balance, 1)
+        if item.lines == 0:
+            del self.open_items[key]
+
+    def _count_amount(self, unit: int, side: str, balance: int, step: int) -> None:
+        if balance:
+            amounts, k = self.open_amounts, (unit, side, balance)
+            amounts[k] += step
+            if not amounts[k]:
+                del amounts[k]
+
+    def has_open_amount(self, unit: int, side: str, balance: int) -> bool:
+        """Whether an open item of `unit` on `side` has exactly this balance."""
+        return (unit, side, balance) in self.open_amounts
 
     @staticmethod
     def open_item_key(unit: int, debtor: str | None, creditor: str | None, invoice: str) -> tuple:
@@ -331,14 +365,8 @@ class Books:
             self.touch_day(st.entry_date[i], ts)
             inv = st.invoice[i]
             if inv is not None and (st.debtor[i] or st.creditor[i]):
-                key = self.open_item_key(unit, st.debtor[i], st.creditor[i], inv)
-                item = self.open_items[key]
-                item.balance -= (
-                    st.debit[i] - st.credit[i] if st.debtor[i] else st.credit[i] - st.debit[i]
-                )
-                item.lines -= 1
-                if item.lines == 0:
-                    del self.open_items[key]
+                net = st.debit[i] - st.credit[i]
+                self._post_to_item(unit, st.debtor[i], st.creditor[i], inv, -net, lines=-1)
         ref.alive = False
         self.versions["lines"] += 1
         self.stats["entries_deleted"] += 1

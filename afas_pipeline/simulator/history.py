@@ -27,6 +27,7 @@ from afas_pipeline.simulator.books import (
     Line,
     day_date,
     real_seconds,
+    weekday,
 )
 from afas_pipeline.simulator.planted import PlantedLog, VatMismatch, cents_decimal
 
@@ -38,9 +39,6 @@ _LINES_PER_SALE = 5.6
 _LINES_PER_PURCHASE = 5.2
 # Fixed monthly bookings per administration: payroll, depreciation, bank costs, cash top-up.
 _FIXED_LINES_PER_DAY = 0.75
-# Planted problems: (kind, phase). The phase spreads them over the history; kinds that need a
-# later receipt get early phases, so that their receipt lands before `now`.
-_PLANTED = (("suspense", 0.9), ("rounding", 0.7), ("duplicate", 0.5), ("vat", 0.3))
 _RECLASS = ((c.OFFICE, c.TELECOM), (c.CAR, c.OFFICE), (c.MARKETING, c.ADVISORY))
 # The open items of the previous system are migrated this many days into the history.
 _MIGRATION_AFTER_DAYS = 21
@@ -48,6 +46,23 @@ _MIGRATION_AFTER_DAYS = 21
 _MIGRATED_UNPAID_EVERY = 6
 
 Event = Callable[..., None]
+
+# Cases that happen a fixed number of times over the history, max(4, lines // 5000): a few at
+# the test size, more at larger sizes. (case, phase, planted, event): the phase spreads them
+# over the history (a case paid later has a higher phase, so that its last one is paid
+# before `now`); planted problems alternate between administrations 1 and 2, the correct but
+# awkward bookings rotate over all administrations. `event(history, ts, unit, case)`.
+_CASES: tuple[tuple[str, float, bool, Event], ...] = (
+    ("suspense_named", 0.95, True, sales.ev_case_invoice),
+    ("suspense_name_only", 0.9, True, sales.ev_twin_invoices),
+    ("suspense_unknown", 0.8, True, sales.ev_unknown_receipt),
+    ("rounding", 0.7, True, sales.ev_case_invoice),
+    ("suspense_cleared_later", 0.65, False, sales.ev_case_invoice),
+    ("suspense_cleared_first", 0.6, False, sales.ev_case_invoice),
+    ("duplicate", 0.5, True, purchases.ev_purchase),
+    ("vat_sales", 0.3, True, sales.ev_sale),
+    ("vat_purchase", 0.25, True, purchases.ev_purchase),
+)
 
 
 class History:
@@ -72,6 +87,9 @@ class History:
         self.pools: dict[str, list[str]] = {"D": [], "C": []}
         self.prospects: dict[str, list[str]] = {"D": [], "C": []}
         self.purchase_keys: set[tuple[str, int, int]] = set()
+        # Amounts booked on the suspense account per unit: no two receipts share one, so a
+        # receipt and its clearing always pair up unambiguously.
+        self.suspense_amounts: dict[int, set[int]] = {u: set() for u in self.units}
         self._queue: list[tuple[int, int, Event, tuple]] = []
         self._seq = 0
         self._size(journal_lines, history_days)
@@ -95,7 +113,7 @@ class History:
         self.other_rate = {u: variable * 0.04 / 2.5 * w for u, w in self.weight.items()}
         self.n_debtors = max(25, journal_lines // 60)
         self.n_creditors = max(12, journal_lines // 250)
-        self.planted_rate = max(4, journal_lines // 5000) / max(history_days, 1)
+        self.case_rate = max(4, journal_lines // 5000) / max(history_days, 1)
 
     # ---- the event loop ----
 
@@ -151,7 +169,7 @@ class History:
                 self.push(self.work_time(day), event, (u,))
             self._plan_fixed(u, d, day)
         self._plan_master_data(day, factor)
-        self._plan_planted(day)
+        self._plan_cases(day)
         if day == self.start_day + _MIGRATION_AFTER_DAYS:
             for u in self.units:
                 self.push(day * DAY + 10 * 3600 + rng.randrange(3600), History._ev_migration, (u,))
@@ -188,21 +206,15 @@ class History:
                 for _ in range(self._count(per_day * share * factor)):
                     self.push(self.work_time(day), event, (side,))
 
-    def _plan_planted(self, day: int) -> None:
+    def _plan_cases(self, day: int) -> None:
         i = day - self.start_day
-        units = [u for u in self.units if u <= 2]
-        for kind, phase in _PLANTED:
-            hi = math.floor(i * self.planted_rate + phase)
-            lo = math.floor((i - 1) * self.planted_rate + phase)
+        planted_units = [u for u in self.units if u <= 2]
+        for case, phase, planted, event in _CASES:
+            hi = math.floor(i * self.case_rate + phase)
+            lo = math.floor((i - 1) * self.case_rate + phase)
+            units = planted_units if planted else self.units
             for n in range(lo + 1, hi + 1):
-                u = units[n % len(units)]
-                self.push(self.work_time(day), History._ev_planted, (kind, u))
-
-    def _ev_planted(self, ts: int, kind: str, unit: int) -> None:
-        if kind in ("suspense", "rounding") or (kind == "vat" and self.rng.random() < 0.5):
-            sales.ev_sale(self, ts, unit, kind)
-        else:
-            purchases.ev_purchase(self, ts, unit, kind)
+                self.push(self.work_time(day), event, (units[n % len(units)], case))
 
     # ---- helpers of the bookings ----
 
@@ -233,12 +245,6 @@ class History:
         """Decide now when the invoice gets paid, edited or deleted, and queue those events."""
         rng = self.rng
         day = ts // DAY
-        term = int(self.books.party(side, party).term)
-        event = sales.ev_receipt if side == "D" else purchases.ev_payment
-        if planted in ("suspense", "rounding"):
-            pay_day = weekday(max(inv_day + term + rng.randint(0, 10), day + 1))
-            self.push(self.later(ts, pay_day), event, (unit, party, invoice, gross, planted))
-            return
         r = rng.random()
         delete_day = None
         if r < 0.015 and planted is None:
@@ -444,9 +450,3 @@ class History:
             i = rows[0]
             st.description[i] = f"{st.description[i] or ''} (gecorrigeerd)".strip()
         self.books.mark_edited(ts, unit, entry_no)
-
-
-def weekday(day: int) -> int:
-    """Banks process payments on working days: move a Saturday or Sunday to the Monday."""
-    wd = day_date(day).weekday()
-    return day + (7 - wd if wd >= 5 else 0)

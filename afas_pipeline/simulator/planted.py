@@ -2,30 +2,37 @@
 
 The generator records what it planted (`PlantedLog`); `visible()` keeps what the current state
 still shows, so a problem the product corrected through FiEntries, or the generator paid or
-deleted meanwhile, is no longer part of the truth.
+deleted meanwhile, is no longer part of the truth. The open suspense items are not recorded
+at all: they are computed from the current state, with the product's matching rule.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from afas_pipeline.simulator.books import Books
+from afas_pipeline.simulator.books import Books, day_date
 
 
 @dataclass(frozen=True)
 class SuspenseReceipt:
-    """(a) A receipt parked on 2999 whose amount equals an open sales invoice."""
+    """(a) A line on the suspense account that is open now: no booking on the suspense
+    account of the opposite sign and the same amount (in any journal, in any entry order)
+    pairs with it. `amount` is signed as parked: a receipt, a credit on suspense, is positive.
+    `debtor_id` / `invoice_id`: the open debtor item that the product's matching rule finds
+    for it when that is unique (`_proposals`), else None."""
 
     unit_id: int
     entry_no: int
     seq_no: int
     entry_date: date
     amount: Decimal
-    debtor_id: str
-    invoice_id: str
+    debtor_id: str | None
+    invoice_id: str | None
     description: str
 
 
@@ -82,7 +89,6 @@ class PlantedProblems:
 class PlantedLog:
     """Every problem as it was planted, whatever happened to it since."""
 
-    suspense: list[SuspenseReceipt] = field(default_factory=list)
     duplicates: list[DuplicateInvoice] = field(default_factory=list)
     vat: list[VatMismatch] = field(default_factory=list)
     rounding: list[RoundingDifference] = field(default_factory=list)
@@ -102,13 +108,7 @@ def visible(books: Books, log: PlantedLog) -> PlantedProblems:
         return books.entry_lines(unit, entry_no) is not None
 
     return PlantedProblems(
-        suspense_receipts=_keep(
-            log.suspense,
-            lambda p: (
-                alive(p.unit_id, p.entry_no)
-                and open_balance(p.unit_id, p.debtor_id, p.invoice_id) == int(p.amount * 100)
-            ),
-        ),
+        suspense_receipts=open_suspense(books),
         duplicate_invoices=_keep(
             log.duplicates,
             lambda p: (
@@ -128,3 +128,76 @@ def visible(books: Books, log: PlantedLog) -> PlantedProblems:
 
 def _keep(items: list, predicate: Callable) -> tuple:
     return tuple(p for p in items if predicate(p))
+
+
+def open_suspense(books: Books) -> tuple[SuspenseReceipt, ...]:
+    """Every line on the suspense account that nothing has cleared, in (administration,
+    entry date, entry number, line) order.
+
+    Per administration and amount, the parked lines (credit) and the clearing lines (debit)
+    pair up in (entry date, entry number, line) order, whatever the journal; what is left over
+    is open. The generator never parks two receipts of one amount in an administration, so
+    the order only matters for postings from outside (FiEntries)."""
+    st = books.lines
+    groups: defaultdict[tuple[int, int], tuple[list[int], list[int]]] = defaultdict(
+        lambda: ([], [])
+    )
+    for i in books.suspense_rows:
+        if st.alive[i]:
+            parked = st.credit[i] - st.debit[i]
+            groups[(st.unit[i], abs(parked))][parked < 0].append(i)
+
+    def order(i: int) -> tuple[int, int, int, int]:
+        return st.unit[i], st.entry_date[i], st.entry_no[i], st.seq_no[i]
+
+    rows: list[int] = []
+    for credits, debits in groups.values():
+        credits.sort(key=order)
+        debits.sort(key=order)
+        paired = min(len(credits), len(debits))
+        rows += credits[paired:] + debits[paired:]
+    rows.sort(key=order)
+    proposals = _proposals(books, rows)
+    return tuple(
+        SuspenseReceipt(
+            st.unit[i],
+            st.entry_no[i],
+            st.seq_no[i],
+            day_date(st.entry_date[i]),
+            cents_decimal(st.credit[i] - st.debit[i]),
+            *proposals.get(i, (None, None)),
+            st.description[i] or "",
+        )
+        for i in rows
+    )
+
+
+def _proposals(books: Books, rows: list[int]) -> dict[int, tuple[str, str]]:
+    """The product's matching rule: (debtor, invoice) per open suspense line, where unique.
+
+    Candidates are the open debtor items of the line's administration whose open amount
+    equals the parked amount. Rule A: the invoice number has at least 4 digits and they occur
+    in the digits of the line's description; rule B (only when rule A finds none): the
+    debtor's name occurs in the description, case-insensitively. The best rule must find
+    exactly one candidate, and no other open line may have that same unique candidate."""
+    st = books.lines
+    wanted = {(st.unit[i], st.credit[i] - st.debit[i]) for i in rows}
+    candidates: defaultdict[tuple[int, int], list[tuple[str, str]]] = defaultdict(list)
+    for (unit, side, party, invoice), item in books.open_items.items():
+        if side == "D" and (unit, item.balance) in wanted:
+            candidates[(unit, item.balance)].append((party, invoice))
+    unique: dict[int, tuple[str, str]] = {}
+    for i in rows:
+        text = st.description[i] or ""
+        found = candidates.get((st.unit[i], st.credit[i] - st.debit[i]), [])
+        by_number = [m for m in found if len(d := _digits(m[1])) >= 4 and d in _digits(text)]
+        by_name = [m for m in found if books.debtors[m[0]].name.lower() in text.lower()]
+        best = by_number or by_name
+        if len(best) == 1:
+            unique[i] = best[0]
+    taken = Counter(unique.values())
+    return {i: match for i, match in unique.items() if taken[match] == 1}
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)

@@ -44,7 +44,7 @@ def ev_purchase(h: History, ts: int, unit: int, planted: str | None) -> None:
             c.vat_amount(net, c.VAT_BY_CODE[code].rate_bp)
             for net, (_, code, _) in zip(nets, coded, strict=True)
         ]
-        wrong = planted == "vat"
+        wrong = planted == "vat_purchase"
         if wrong:  # a 9 % line whose VAT was computed at 21 %
             coded[0], nets[0] = (
                 (c.OFFICE, "6", "Lectuur en vakliteratuur"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from afas_pipeline.simulator import chart as c
-from afas_pipeline.simulator.books import DAY, Line, day_date, sales_invoice, vat_lines
+from afas_pipeline.simulator.books import DAY, Line, sales_invoice, vat_lines, weekday
 from afas_pipeline.simulator.parties import is_abroad, pick
-from afas_pipeline.simulator.planted import RoundingDifference, SuspenseReceipt, cents_decimal
+from afas_pipeline.simulator.planted import RoundingDifference, cents_decimal
 
 if TYPE_CHECKING:
     from afas_pipeline.simulator.history import History
@@ -43,20 +43,27 @@ def ev_sale(h: History, ts: int, unit: int, planted: str | None) -> None:
         _prepay(h, ts, unit, debtor, inv_day=day + rng.randint(2, 10))
         return
     inv_day = max(day - (rng.randint(1, 3) if rng.random() < 0.25 else 0), h.start_day)
-    lines = draft_invoice(h, unit, debtor, inv_day, wrong_vat=planted == "vat")
+    lines = draft_invoice(h, unit, debtor, inv_day, wrong_vat=planted == "vat_sales")
     entry_no = h.books.book(ts, unit, c.SALES, lines)
-    if planted == "vat":
+    if planted == "vat_sales":
         h.plant_vat(unit, entry_no, c.SALES, lines[1].credit, lines[1].vat_amt, "1")
     gross, invoice = lines[0].debit, lines[0].invoice
     h.schedule_settlement(ts, unit, "D", debtor, invoice, inv_day, gross, entry_no, planted)
 
 
 def draft_invoice(
-    h: History, unit: int, debtor: str, inv_day: int, *, wrong_vat: bool = False
+    h: History,
+    unit: int,
+    debtor: str,
+    inv_day: int,
+    *,
+    wrong_vat: bool = False,
+    avoid: set[int] | None = None,
 ) -> list[Line]:
     """The lines of a new sales invoice dated `inv_day`, numbered by the sales counter: the
     debtor line first, then revenue lines with their VAT, then a VAT line per code.
-    `wrong_vat`: the first line is at 21 % but its VAT was computed at 9 % (planted)."""
+    `wrong_vat`: the first line is at 21 % but its VAT was computed at 9 % (planted).
+    `avoid`: amounts the invoice's total must not have."""
     rng = h.rng
     year, n = h.books.next_number(unit, "F", inv_day)
     invoice, voucher = sales_invoice(year, n), f"V{year}{n:06d}"
@@ -65,18 +72,18 @@ def draft_invoice(
     choices = _SALES_ABROAD if is_abroad(party) else _SALES_ACCOUNTS
     revenue = [rng.choice(choices) for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))]
     nets = [h.amount(600) for _ in revenue]
-    vats = [
-        c.vat_amount(net, c.VAT_BY_CODE[code].rate_bp)
-        for net, (_, code) in zip(nets, revenue, strict=True)
-    ]
     if wrong_vat:
-        revenue[0], nets[0] = (
-            (c.REVENUE_HIGH, "1"),
-            max(nets[0], 20_000 + rng.randrange(50_000)),
-        )
-        vats[0] = c.vat_amount(nets[0], 900)
+        revenue[0], nets[0] = (c.REVENUE_HIGH, "1"), max(nets[0], 20_000 + rng.randrange(50_000))
+    rates = [c.VAT_BY_CODE[code].rate_bp for _, code in revenue]
+    if wrong_vat:
+        rates[0] = 900
+    while True:
+        vats = [c.vat_amount(net, rate) for net, rate in zip(nets, rates, strict=True)]
+        gross = sum(nets) + sum(vats)
+        if not avoid or gross not in avoid:
+            break
+        nets[0] += 1
     desc = f"{invoice} {party.name}"
-    gross = sum(nets) + sum(vats)
     lines = [Line(party.collect, inv_day, inv_day, voucher, invoice, gross, 0, desc, debtor=debtor)]
     for (acc, code), net, vat in zip(revenue, nets, vats, strict=True):
         text = "Opleiding" if code == "9" else rng.choice(_PRODUCTS)
@@ -166,38 +173,140 @@ def receive(
 
 
 def ev_receipt(
-    h: History, ts: int, unit: int, debtor: str, invoice: str, gross: int, planted: str | None
+    h: History, ts: int, unit: int, debtor: str, invoice: str, amount: int, case: str | None
 ) -> None:
-    if h.books.open_balance(unit, "D", debtor, invoice) != gross:
+    """The debtor pays the item's open `amount`; a `case` pays it awkwardly (ev_case_invoice)."""
+    if h.books.open_balance(unit, "D", debtor, invoice) != amount:
         return  # deleted or settled meanwhile (e.g. through FiEntries)
-    name = h.books.debtors[debtor].name
-    if planted == "suspense":
-        day = ts // DAY
-        voucher = h.voucher(unit, "B", day)
+    name, day = h.books.debtors[debtor].name, ts // DAY
+    if case == "rounding":
+        paid = amount - h.rng.randint(1, 5)
+        entry_no = receive(h, ts, unit, debtor, invoice, paid, f"Ontvangst {invoice} {name}")
+        difference = RoundingDifference(
+            unit,
+            debtor,
+            invoice,
+            entry_no,
+            cents_decimal(amount),
+            cents_decimal(paid),
+            cents_decimal(amount - paid),
+        )
+        h.log.rounding.append(difference)
+    elif case == "suspense_named":
         ref = invoice.replace("F", "fact ").replace("-", " ")
-        desc = f"Onbekende betaling {name} {ref}"
-        lines = [
-            Line(c.BANK, day, day, voucher, None, gross, 0, desc),
-            Line(c.SUSPENSE, day, day, voucher, None, 0, gross, desc),
-        ]
-        entry_no = h.books.book(ts, unit, c.BANK_BOOK, lines)
-        h.log.suspense.append(
-            SuspenseReceipt(
-                unit, entry_no, 2, day_date(day), cents_decimal(gross), debtor, invoice, desc
-            )
-        )
-        return
-    paid = gross - (h.rng.randint(1, 5) if planted == "rounding" else 0)
-    entry_no = receive(h, ts, unit, debtor, invoice, paid, f"Ontvangst {invoice} {name}")
-    if planted == "rounding":
-        h.log.rounding.append(
-            RoundingDifference(
-                unit,
-                debtor,
-                invoice,
-                entry_no,
-                cents_decimal(gross),
-                cents_decimal(paid),
-                cents_decimal(gross - paid),
-            )
-        )
+        park(h, ts, unit, amount, f"Onbekende betaling {name} {ref}")
+    elif case == "suspense_cleared_later":
+        # The bank import could not match the reference; a week later someone clears it.
+        park(h, ts, unit, amount, f"{name} {invoice.replace('-', '')}")
+        args = (unit, debtor, invoice, amount)
+        h.push(h.later(ts, day + h.rng.randint(2, 7)), ev_clear_suspense, args)
+    elif case == "suspense_cleared_first":
+        # Seen in online banking and cleared at once; the statement is imported a day or two
+        # later, its receipt dated on the day of payment, and parked as it cannot be matched.
+        clear_suspense(h, ts, unit, debtor, invoice, amount)
+        args = (unit, amount, f"{name} {invoice.replace('-', '')}", day)
+        h.push(h.later(ts, day + h.rng.randint(1, 2)), ev_park, args)
+    else:
+        receive(h, ts, unit, debtor, invoice, amount, f"Ontvangst {invoice} {name}")
+
+
+# ---- the suspense account (vraagposten) ----
+
+_UNKNOWN_SENDERS = (
+    "Ontvangst onbekende afzender",
+    "Storting zonder omschrijving",
+    "Bijschrijving onbekend",
+)
+
+
+def ev_case_invoice(h: History, ts: int, unit: int, case: str) -> None:
+    """An invoice whose receipt is a case: parked on suspense and never cleared (planted,
+    naming the invoice), parked and cleared by hand later, cleared by hand before the bank
+    import parks it, or a few cents short (planted rounding difference)."""
+    day = ts // DAY
+    debtor = pick(h, "D")
+    avoid = None if case == "rounding" else h.suspense_amounts[unit]
+    lines = draft_invoice(h, unit, debtor, day, avoid=avoid)
+    gross, invoice = lines[0].debit, lines[0].invoice
+    if avoid is not None:
+        avoid.add(gross)
+    h.books.book(ts, unit, c.SALES, lines)
+    term = int(h.books.debtors[debtor].term)
+    pay_day = weekday(day + term + h.rng.randint(0, 10))
+    h.push(h.later(ts, pay_day), ev_receipt, (unit, debtor, invoice, gross, case))
+
+
+def ev_twin_invoices(h: History, ts: int, unit: int, case: str) -> None:
+    """Planted: two unpaid invoices of one debtor with the same amount (a recurring fee), and
+    a receipt on suspense with the debtor's name but no reference: it pays one of the two,
+    and nothing tells which."""
+    day = ts // DAY
+    debtor = pick(h, "D")
+    lines = draft_invoice(h, unit, debtor, day, avoid=h.suspense_amounts[unit])
+    h.suspense_amounts[unit].add(lines[0].debit)
+    h.books.book(ts, unit, c.SALES, lines)
+    h.push(h.later(ts, day + h.rng.randint(7, 21)), ev_repeat_invoice, (unit, debtor, tuple(lines)))
+
+
+def ev_repeat_invoice(h: History, ts: int, unit: int, debtor: str, lines: tuple[Line, ...]) -> None:
+    """The same invoice once more, under the next number and today's date."""
+    day = ts // DAY
+    year, n = h.books.next_number(unit, "F", day)
+    invoice, voucher = sales_invoice(year, n), f"V{year}{n:06d}"
+    repeat = [
+        ln._replace(entry_day=day, voucher_day=day, voucher_no=voucher, invoice=invoice)
+        for ln in lines
+    ]
+    name = h.books.debtors[debtor].name
+    repeat[0] = repeat[0]._replace(description=f"{invoice} {name}")
+    h.books.book(ts, unit, c.SALES, repeat)
+    pay_day = weekday(day + h.rng.randint(3, 14))
+    h.push(h.later(ts, pay_day), ev_park, (unit, lines[0].debit, f"Betaling {name}", None))
+
+
+def ev_unknown_receipt(h: History, ts: int, unit: int, case: str) -> None:
+    """Planted: a receipt on suspense with no name, no reference and an amount that no open
+    debtor item has."""
+    amount = h.amount(300)
+    while amount in h.suspense_amounts[unit] or h.books.has_open_amount(unit, "D", amount):
+        amount += 1
+    h.suspense_amounts[unit].add(amount)
+    desc = h.rng.choice(_UNKNOWN_SENDERS)
+    h.push(h.later(ts, weekday(ts // DAY)), ev_park, (unit, amount, desc, None))
+
+
+def park(
+    h: History, ts: int, unit: int, amount: int, desc: str, entry_day: int | None = None
+) -> int:
+    """A bank receipt of `amount` that cannot be matched, parked on the suspense account."""
+    day = ts // DAY if entry_day is None else entry_day
+    voucher = h.voucher(unit, "B", day)
+    lines = [
+        Line(c.BANK, day, day, voucher, None, amount, 0, desc),
+        Line(c.SUSPENSE, day, day, voucher, None, 0, amount, desc),
+    ]
+    return h.books.book(ts, unit, c.BANK_BOOK, lines)
+
+
+def ev_park(h: History, ts: int, unit: int, amount: int, desc: str, entry_day: int | None) -> None:
+    park(h, ts, unit, amount, desc, entry_day)
+
+
+def clear_suspense(h: History, ts: int, unit: int, debtor: str, invoice: str, amount: int) -> None:
+    """A memorial entry by hand: off the suspense account, onto the debtor's invoice."""
+    day = ts // DAY
+    voucher = h.voucher(unit, "M", day)
+    desc = f"Vraagpost {invoice} naar debiteur"
+    collect = h.books.debtors[debtor].collect
+    lines = [
+        Line(c.SUSPENSE, day, day, voucher, None, amount, 0, desc),
+        Line(collect, day, day, voucher, invoice, 0, amount, desc, debtor=debtor),
+    ]
+    h.books.book(ts, unit, c.MEMORIAL, lines)
+
+
+def ev_clear_suspense(
+    h: History, ts: int, unit: int, debtor: str, invoice: str, amount: int
+) -> None:
+    if h.books.open_balance(unit, "D", debtor, invoice) == amount:  # else cleared meanwhile
+        clear_suspense(h, ts, unit, debtor, invoice, amount)

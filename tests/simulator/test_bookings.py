@@ -252,3 +252,29 @@ def test_opening_items_are_migrated_after_the_fact(
     due = pl.col(side.date) + pl.duration(days=pl.col(side.term).cast(pl.Int64))
     terms = listed.join(env.rows(side.parties), on=side.party).with_columns(due.alias("due"))
     assert (terms["ExpDate"] == terms["due"]).all()
+
+
+def test_suspense_is_cleared_by_hand_before_and_after_the_receipt(lines: pl.DataFrame) -> None:
+    """Receipts parked on suspense and cleared by a memorial entry onto the debtor's invoice:
+    some days later (a higher entry number), some before the bank statement was imported (a
+    lower entry number, dated on the receipt's date). They are closed, not planted."""
+    suspense = lines.filter(pl.col("AccountNo") == "2999")
+    parked = suspense.filter((pl.col("JournalId") == "50") & (pl.col("AmtCredit") > 0))
+    clearings = suspense.filter((pl.col("JournalId") == "80") & (pl.col("AmtDebit") > 0))
+    pairs = parked.join(
+        clearings, left_on=["UnitId", "AmtCredit"], right_on=["UnitId", "AmtDebit"], suffix="_clr"
+    )
+    later = pairs.filter(pl.col("EntryNo_clr") > pl.col("EntryNo"))
+    first = pairs.filter(pl.col("EntryNo_clr") < pl.col("EntryNo"))
+    assert later.height >= 3
+    assert first.height >= 3
+    assert (first["EntryDate_clr"] == first["EntryDate"]).all()
+    assert (later["EntryDate_clr"] > later["EntryDate"]).all()
+    assert set(pairs["UnitId"]) == {1, 2, 3}
+    # The clearing's other line credits the debtor's invoice, which closes.
+    entries = pairs.select("UnitId", pl.col("EntryNo_clr").alias("EntryNo"))
+    to_debtor = lines.join(entries, on=["UnitId", "EntryNo"]).filter(
+        pl.col("DebtorId").is_not_null()
+    )
+    assert to_debtor.height == pairs.height
+    assert to_debtor["InvoiceId"].str.starts_with("F").all()

@@ -155,15 +155,36 @@ def test_vat_is_exact_except_where_planted(env: Environment, lines: pl.DataFrame
     assert payable["AmtCredit"].sum() == receivable["AmtDebit"].sum()
 
 
-def test_suspense_holds_only_planted_receipts(env: Environment, lines: pl.DataFrame) -> None:
+def test_suspense_holds_the_planted_receipts_and_cleared_pairs(
+    env: Environment, lines: pl.DataFrame
+) -> None:
+    """The open suspense items sum to the suspense account's balance in every administration;
+    every other line on it is a receipt and its clearing, one of each, of the same amount."""
     planted = env.planted.suspense_receipts
-    assert len(planted) >= 2
-    on_suspense = lines.filter(pl.col("AccountNo") == chart.SUSPENSE)
-    assert {(r["UnitId"], r["EntryNo"], r["SeqNo"]) for r in on_suspense.iter_rows(named=True)} == {
-        (p.unit_id, p.entry_no, p.seq_no) for p in planted
-    }
+    on_suspense = lines.filter(pl.col("AccountNo") == chart.SUSPENSE).with_columns(
+        (pl.col("AmtCredit") - pl.col("AmtDebit")).alias("parked")
+    )
+    balance = on_suspense.group_by("UnitId").agg(pl.col("parked").sum())
+    open_sum = {u: sum(p.amount for p in planted if p.unit_id == u) for u in (1, 2, 3)}
+    assert dict(balance.iter_rows()) == open_sum
+    assert open_sum[3] == 0  # administration 3 has only receipts cleared by hand
+    open_keys = pl.DataFrame(
+        [(p.unit_id, p.entry_no, p.seq_no) for p in planted],
+        schema=["UnitId", "EntryNo", "SeqNo"],
+        orient="row",
+    )
+    cleared = on_suspense.join(open_keys, on=["UnitId", "EntryNo", "SeqNo"], how="anti")
+    assert cleared.height + open_keys.height == on_suspense.height
+    pairs = cleared.group_by("UnitId", pl.col("parked").abs().alias("amount")).agg(
+        (pl.col("parked") > 0).sum().alias("parked"), (pl.col("parked") < 0).sum().alias("cleared")
+    )
+    assert pairs.height >= 8
+    assert (pairs["parked"] == 1).all()
+    assert (pairs["cleared"] == 1).all()
     items = env.rows("Profit_Debtor_Invoices")
-    for p in planted:
+    named = [p for p in planted if p.invoice_id is not None]
+    assert {p.unit_id for p in named} == {1, 2}
+    for p in named:
         item = items.filter(
             (pl.col("UnitId") == p.unit_id)
             & (pl.col("DebtorId") == p.debtor_id)
@@ -171,6 +192,9 @@ def test_suspense_holds_only_planted_receipts(env: Environment, lines: pl.DataFr
         )
         assert item["Balance"].item() == p.amount == item["AmtInvoice"].item()
         assert p.description.startswith("Onbekende betaling")
+    unmatched = [p for p in planted if p.invoice_id is None]
+    assert all(p.debtor_id is None for p in unmatched)
+    assert len(unmatched) >= 8  # no reference at all, or only the debtor's name
 
 
 def test_duplicates_only_where_planted(env: Environment, lines: pl.DataFrame) -> None:

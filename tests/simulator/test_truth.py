@@ -1,0 +1,149 @@
+"""The ground truth (`Environment.planted`) is consistent with the rows: each kind is computed
+here again from the served frames alone, with the definitions the reconciliation marts are
+tested against, at several seeds, and must equal the truth exactly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from afas_pipeline.simulator.environment import Environment, SimulatorConfig
+
+NOW = datetime(2026, 11, 20, 14, 30)
+SEEDS = (42, 7, 2024)
+
+
+@pytest.fixture(scope="module", params=SEEDS, ids=[f"seed{s}" for s in SEEDS])
+def env(request: pytest.FixtureRequest) -> Environment:
+    return Environment(SimulatorConfig(seed=request.param, journal_lines=6_000, now=NOW))
+
+
+def _digits(column: str) -> pl.Expr:
+    return pl.col(column).str.replace_all(r"\D", "")
+
+
+def open_suspense_from_rows(env: Environment) -> set[tuple]:
+    """Open suspense lines and their unique match, from DWH_Financiele_mutaties,
+    Profit_Debtor_Invoices and DWH_Debiteuren only."""
+    order = ["EntryDate", "EntryNo", "SeqNo"]
+    lines = (
+        env.rows("DWH_Financiele_mutaties")
+        .filter(pl.col("AccountNo") == "2999")
+        .with_columns(
+            (pl.col("AmtCredit") - pl.col("AmtDebit")).cast(pl.Decimal(18, 2)).alias("parked")
+        )
+        .with_columns(pl.col("parked").abs().alias("size"), (pl.col("parked") > 0).alias("in"))
+    )
+    # Receipts and clearings of one amount pair up in date order; the rest is open.
+    ranked = lines.with_columns(
+        pl.int_range(pl.len()).over(["UnitId", "size", "in"], order_by=order).alias("rank"),
+        pl.col("in").sum().over(["UnitId", "size"]).alias("ins"),
+        (~pl.col("in")).sum().over(["UnitId", "size"]).alias("outs"),
+    )
+    open_lines = ranked.filter(
+        pl.when(pl.col("in"))
+        .then(pl.col("rank") >= pl.col("outs"))
+        .otherwise(pl.col("rank") >= pl.col("ins"))
+    )
+    names = env.rows("DWH_Debiteuren").select("DebtorId", "DebtorName")
+    candidates = (
+        open_lines.select("UnitId", "EntryNo", "SeqNo", "parked", "Description")
+        .join(
+            env.rows("Profit_Debtor_Invoices").select(
+                "UnitId", pl.col("DebtorId").alias("debtor"), "InvoiceNr", "Balance"
+            ),
+            left_on=["UnitId", "parked"],
+            right_on=["UnitId", "Balance"],
+        )
+        .join(names, left_on="debtor", right_on="DebtorId")
+        .with_columns(
+            (
+                (_digits("InvoiceNr").str.len_chars() >= 4)
+                & _digits("Description").str.contains(_digits("InvoiceNr"), literal=True)
+            ).alias("by_number"),
+            pl.col("Description")
+            .str.to_lowercase()
+            .str.contains(pl.col("DebtorName").str.to_lowercase(), literal=True)
+            .alias("by_name"),
+        )
+        .with_columns(pl.col("by_number").any().over("UnitId", "EntryNo", "SeqNo").alias("a"))
+        .filter(pl.when(pl.col("a")).then(pl.col("by_number")).otherwise(pl.col("by_name")))
+    )
+    unique = candidates.filter(pl.len().over("UnitId", "EntryNo", "SeqNo") == 1).filter(
+        pl.len().over("UnitId", "debtor", "InvoiceNr") == 1
+    )
+    matched = open_lines.join(
+        unique.select("UnitId", "EntryNo", "SeqNo", "debtor", "InvoiceNr"),
+        on=["UnitId", "EntryNo", "SeqNo"],
+        how="left",
+    )
+    return set(
+        matched.select(
+            "UnitId",
+            "EntryNo",
+            "SeqNo",
+            "EntryDate",
+            "parked",
+            "debtor",
+            "InvoiceNr",
+            "Description",
+        ).iter_rows()
+    )
+
+
+def _truth_suspense(env: Environment) -> set[tuple]:
+    return {
+        (p.unit_id, p.entry_no, p.seq_no, p.entry_date, p.amount, p.debtor_id, p.invoice_id,
+         p.description)
+        for p in env.planted.suspense_receipts
+    }  # fmt: skip
+
+
+def test_open_suspense_items_are_what_the_rows_show(env: Environment) -> None:
+    truth = _truth_suspense(env)
+    assert truth == open_suspense_from_rows(env)
+    named = [p for p in env.planted.suspense_receipts if p.invoice_id is not None]
+    unmatched = [p for p in env.planted.suspense_receipts if p.invoice_id is None]
+    assert len(named) >= 4
+    assert len(unmatched) >= 8
+
+
+def test_the_truth_follows_a_clearing_posted_through_fientries(env: Environment) -> None:
+    """The product's own clearing (any journal) pairs with the receipt: it is no longer open,
+    and the open items still sum to the suspense balance."""
+    fresh = Environment(env.config)
+    receipt = next(p for p in fresh.planted.suspense_receipts if p.invoice_id is not None)
+    day = {"EnDa": "2026-11-20", "BpDa": "2026-11-20", "Ds": "Vraagpost naar debiteur"}
+    lines = [
+        {"Fields": {"VaAs": "1", "AcNr": "2999", "AmDe": str(receipt.amount), **day}},
+        {
+            "Fields": {
+                "VaAs": "2",
+                "AcNr": receipt.debtor_id,
+                "AmCr": str(receipt.amount),
+                "InId": receipt.invoice_id,
+                **day,
+            }
+        },
+    ]
+    header = {"Year": 2026, "Peri": 11, "UnId": receipt.unit_id, "JoCo": "50"}
+    body = {
+        "FiEntryPar": {
+            "Element": {"Fields": header, "Objects": [{"FiEntries": {"Element": lines}}]}
+        }
+    }
+    fresh.post_fi_entry(body)
+    after = fresh.planted.suspense_receipts
+    assert receipt not in after
+    assert len(after) == len(fresh.planted.suspense_receipts) == len(_truth_suspense(env)) - 1
+    assert _truth_suspense(fresh) == open_suspense_from_rows(fresh)
+    suspense = fresh.rows("DWH_Financiele_mutaties").filter(pl.col("AccountNo") == "2999")
+    balance = suspense.filter(pl.col("UnitId") == receipt.unit_id).select(
+        (pl.col("AmtCredit") - pl.col("AmtDebit")).sum()
+    )
+    assert balance.item() == sum(
+        (p.amount for p in after if p.unit_id == receipt.unit_id), Decimal("0.00")
+    )
