@@ -59,7 +59,9 @@ _CASES: tuple[tuple[str, float, bool, Event], ...] = (
     ("rounding", 0.7, True, sales.ev_case_invoice),
     ("suspense_cleared_later", 0.65, False, sales.ev_case_invoice),
     ("suspense_cleared_first", 0.6, False, sales.ev_case_invoice),
-    ("duplicate", 0.5, True, purchases.ev_purchase),
+    ("duplicate_number", 0.5, True, purchases.ev_purchase),
+    ("duplicate_format", 0.45, True, purchases.ev_purchase),
+    ("duplicate_twins", 0.4, True, purchases.ev_purchase),
     ("vat_sales", 0.3, True, sales.ev_sale),
     ("vat_purchase", 0.25, True, purchases.ev_purchase),
 )

@@ -38,7 +38,11 @@ class SuspenseReceipt:
 
 @dataclass(frozen=True)
 class DuplicateInvoice:
-    """(b) A purchase invoice booked twice, the numbers differing only in formatting."""
+    """(b) A purchase invoice booked twice at one creditor, visible while both entries are
+    alive; the duplicate is the later entry. `kind`: "same_number" (the same InvoiceId: AFAS's
+    open list shows one item holding both), "number_format" (the ids are equal once
+    everything but letters and digits is dropped, case-blind) or "date_and_amount" (two
+    unrelated numbers with the same invoice date and amount)."""
 
     unit_id: int
     creditor_id: str
@@ -48,6 +52,7 @@ class DuplicateInvoice:
     original_invoice_id: str
     duplicate_entry_no: int
     duplicate_invoice_id: str
+    kind: str
 
 
 @dataclass(frozen=True)

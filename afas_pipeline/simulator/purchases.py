@@ -6,7 +6,15 @@ import random
 from typing import TYPE_CHECKING
 
 from afas_pipeline.simulator import chart as c
-from afas_pipeline.simulator.books import DAY, Line, Party, charged_vat, day_date, vat_lines
+from afas_pipeline.simulator.books import (
+    DAY,
+    Line,
+    Party,
+    charged_vat,
+    day_date,
+    vat_lines,
+    weekday,
+)
 from afas_pipeline.simulator.parties import YEARLY_NUMBERING, is_abroad, pick
 from afas_pipeline.simulator.planted import DuplicateInvoice, cents_decimal
 
@@ -24,6 +32,12 @@ _COST_ACCOUNTS = (
 )
 
 
+# The planted duplicate cases (history._CASES) and the DuplicateInvoice kind each plants.
+DUPLICATE_KINDS = {
+    "duplicate_number": "same_number",
+    "duplicate_format": "number_format",
+    "duplicate_twins": "date_and_amount",
+}
 # Share of purchase invoices paid before they are entered in the books.
 _ENTERED_LATE_SHARE = 0.04
 
@@ -66,10 +80,18 @@ def ev_purchase(h: History, ts: int, unit: int, planted: str | None) -> None:
     entry_no = book_purchase(h, ts, unit, creditor, invoice, inv_day, coded, nets, vats)
     if wrong:
         h.plant_vat(unit, entry_no, c.PURCHASE, nets[0], vats[0], "6")
-    if planted == "duplicate":
-        dup_ts = h.later(ts, day + rng.randint(1, 5))
+    if planted in DUPLICATE_KINDS:
+        dup_day = day + rng.randint(1, 5)
+        kind = DUPLICATE_KINDS[planted]
         args = (unit, creditor, invoice, inv_day, tuple(coded), tuple(nets), tuple(vats), entry_no)
-        h.push(dup_ts, ev_duplicate, args)
+        h.push(h.later(ts, dup_day), ev_duplicate, (*args, kind))
+        if kind == "same_number":
+            # One item now holds both entries; the invoice is paid once, after the second.
+            term = int(h.books.creditors[creditor].term)
+            pay_day = weekday(max(inv_day + term + rng.randint(0, 10), dup_day + 1))
+            args = (unit, creditor, invoice, gross, 2 * gross)
+            h.push(h.later(ts, pay_day), ev_payment, args)
+            return
     h.schedule_settlement(ts, unit, "C", creditor, invoice, inv_day, gross, entry_no, planted)
 
 
@@ -148,33 +170,55 @@ def ev_duplicate(
     nets: tuple,
     vats: tuple,
     original: int,
+    kind: str,
 ) -> None:
+    """Planted: the invoice booked once more, under its own number (`same_number`), under
+    the number written differently (`number_format`), or an unrelated invoice of the same
+    creditor with the same date and amount (`date_and_amount`, paid as any other)."""
     if h.books.entry_lines(unit, original) is None:
         return
-    variant = invoice.replace("-", "") if "-" in invoice else f"{invoice[0]}-{invoice[1:]}"
+    if kind == "same_number":
+        number = invoice
+    elif kind == "number_format":
+        number = invoice.replace("-", "") if "-" in invoice else f"{invoice[0]}-{invoice[1:]}"
+    else:
+        number = next_supplier_invoice(h.books.creditors[creditor], h.books.year_period(inv_day)[0])
     entry_no = book_purchase(
-        h, ts, unit, creditor, variant, inv_day, list(coded), list(nets), list(vats)
+        h, ts, unit, creditor, number, inv_day, list(coded), list(nets), list(vats)
     )
+    gross = sum(nets) + charged_vat([code for _, code, _ in coded], vats)
     h.log.duplicates.append(
         DuplicateInvoice(
             unit,
             creditor,
-            cents_decimal(sum(nets) + charged_vat([code for _, code, _ in coded], vats)),
+            cents_decimal(gross),
             day_date(inv_day),
             original,
             invoice,
             entry_no,
-            variant,
+            number,
+            kind,
         )
     )
+    if kind == "date_and_amount":
+        h.schedule_payment(ts, unit, "C", creditor, number, inv_day, gross)
 
 
 def ev_payment(
-    h: History, ts: int, unit: int, creditor: str, invoice: str, gross: int, planted: str | None
+    h: History,
+    ts: int,
+    unit: int,
+    creditor: str,
+    invoice: str,
+    amount: int,
+    expected: int | None,
 ) -> None:
-    if h.books.open_balance(unit, "C", creditor, invoice) != gross:
-        return
-    pay(h, ts, unit, creditor, invoice, gross)
+    """Pay `amount` if the item's open balance is still `expected` (default: the amount)."""
+    if h.books.open_balance(unit, "C", creditor, invoice) != (
+        amount if expected is None else expected
+    ):
+        return  # deleted or settled meanwhile
+    pay(h, ts, unit, creditor, invoice, amount)
 
 
 def pay(h: History, ts: int, unit: int, creditor: str, invoice: str, amount: int) -> int:

@@ -197,28 +197,6 @@ def test_suspense_holds_the_planted_receipts_and_cleared_pairs(
     assert len(unmatched) >= 8  # no reference at all, or only the debtor's name
 
 
-def test_duplicates_only_where_planted(env: Environment, lines: pl.DataFrame) -> None:
-    planted = env.planted.duplicate_invoices
-    assert len(planted) >= 2
-    invoices = (
-        lines.filter(pl.col("CreditorId").is_not_null() & (pl.col("JournalId") == "10"))
-        .with_columns(
-            pl.col("InvoiceId").str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "").alias("norm")
-        )
-        .select("UnitId", "CreditorId", "VoucherDate", "AmtCredit", "norm", "EntryNo")
-    )
-    same_amount_and_date = invoices.filter(
-        pl.struct("CreditorId", "VoucherDate", "AmtCredit").is_duplicated()
-    )
-    same_number = invoices.filter(pl.struct("CreditorId", "norm").is_duplicated())
-    expected = {p.original_entry_no for p in planted} | {p.duplicate_entry_no for p in planted}
-    assert set(same_amount_and_date["EntryNo"]) == expected
-    assert set(same_number["EntryNo"]) == expected
-    for p in planted:
-        assert p.original_invoice_id != p.duplicate_invoice_id
-        assert p.original_invoice_id.replace("-", "") == p.duplicate_invoice_id.replace("-", "")
-
-
 def test_tiny_open_items_are_the_planted_rounding_differences(env: Environment) -> None:
     planted = env.planted.rounding_differences
     assert len(planted) >= 2

@@ -14,6 +14,7 @@ from afas_pipeline.simulator.environment import Environment, SimulatorConfig
 
 NOW = datetime(2026, 11, 20, 14, 30)
 SEEDS = (42, 7, 2024)
+DUPLICATE_KINDS = ("same_number", "number_format", "date_and_amount")
 
 
 @pytest.fixture(scope="module", params=SEEDS, ids=[f"seed{s}" for s in SEEDS])
@@ -147,3 +148,79 @@ def test_the_truth_follows_a_clearing_posted_through_fientries(env: Environment)
     assert balance.item() == sum(
         (p.amount for p in after if p.unit_id == receipt.unit_id), Decimal("0.00")
     )
+
+
+def duplicates_from_rows(env: Environment) -> set[tuple]:
+    """Pairs of purchase-journal invoices of one creditor: the same number, the same number
+    but for formatting, or the same invoice date and amount; the duplicate is the later."""
+    invoices = (
+        env.rows("DWH_Financiele_mutaties")
+        .filter(
+            (pl.col("JournalId") == "10")
+            & pl.col("CreditorId").is_not_null()
+            & (pl.col("AmtCredit") > 0)
+        )
+        .select(
+            "UnitId",
+            "CreditorId",
+            "EntryNo",
+            "InvoiceId",
+            "VoucherDate",
+            "AmtCredit",
+            pl.col("InvoiceId").str.replace_all(r"[^0-9A-Za-z]", "").str.to_uppercase().alias("n"),
+        )
+    )
+    pairs = invoices.join(invoices, on=["UnitId", "CreditorId"], suffix="_d").filter(
+        pl.col("EntryNo") < pl.col("EntryNo_d")
+    )
+    kind = (
+        pl.when(pl.col("InvoiceId") == pl.col("InvoiceId_d"))
+        .then(pl.lit("same_number"))
+        .when(pl.col("n") == pl.col("n_d"))
+        .then(pl.lit("number_format"))
+        .when(
+            (pl.col("VoucherDate") == pl.col("VoucherDate_d"))
+            & (pl.col("AmtCredit") == pl.col("AmtCredit_d"))
+        )
+        .then(pl.lit("date_and_amount"))
+    )
+    found = pairs.with_columns(kind.alias("kind")).filter(pl.col("kind").is_not_null())
+    return set(
+        found.select(
+            "UnitId", "CreditorId", "AmtCredit_d", "VoucherDate_d", "EntryNo", "InvoiceId",
+            "EntryNo_d", "InvoiceId_d", "kind",
+        ).iter_rows()
+    )  # fmt: skip
+
+
+def test_duplicate_invoices_are_what_the_rows_show(env: Environment) -> None:
+    planted = env.planted.duplicate_invoices
+    truth = {
+        (p.unit_id, p.creditor_id, p.amount, p.voucher_date, p.original_entry_no,
+         p.original_invoice_id, p.duplicate_entry_no, p.duplicate_invoice_id, p.kind)
+        for p in planted
+    }  # fmt: skip
+    assert truth == duplicates_from_rows(env)
+    kinds = {kind: {p.unit_id for p in planted if p.kind == kind} for kind in DUPLICATE_KINDS}
+    assert kinds == {kind: {1, 2} for kind in DUPLICATE_KINDS}
+    # A number booked twice is one open item holding both: here paid once, the other open.
+    items = env.rows("Profit_Creditor_Invoices")
+    for p in planted:
+        if p.kind == "same_number":
+            item = items.filter(
+                (pl.col("UnitId") == p.unit_id)
+                & (pl.col("CreditorId") == p.creditor_id)
+                & (pl.col("InvoiceNr") == p.original_invoice_id)
+            )
+            assert item["Balance"].item() in (p.amount, 2 * p.amount)
+            assert item["AmtInvoice"].item() == p.amount
+
+
+def test_numbers_recur_at_other_creditors_and_administrations(env: Environment) -> None:
+    """Not duplicates: a number at two creditors, or in two administrations."""
+    party_lines = env.rows("DWH_Financiele_mutaties").filter(pl.col("CreditorId").is_not_null())
+    per_number = party_lines.group_by("InvoiceId").agg(
+        pl.col("CreditorId").n_unique(), pl.col("UnitId").n_unique()
+    )
+    assert per_number.filter(pl.col("CreditorId") > 1).height >= 3
+    assert per_number.filter(pl.col("UnitId") > 1).height >= 3
