@@ -29,7 +29,7 @@ from afas_pipeline.simulator.books import (
     real_seconds,
     weekday,
 )
-from afas_pipeline.simulator.planted import PlantedLog, VatMismatch, cents_decimal
+from afas_pipeline.simulator.planted import PlantedLog, judge_vat
 
 # Relative amount of business per weekday (Mon..Sun), scaled so a week averages 1.0.
 _WEEKDAY_WEIGHT = (1.3, 1.3, 1.3, 1.3, 1.3, 0.15, 0.05)
@@ -280,22 +280,11 @@ class History:
         event = sales.ev_receipt if side == "D" else purchases.ev_payment
         self.push(self.later(ts, pay_day), event, (unit, party, invoice, amount, None))
 
-    def plant_vat(
-        self, unit: int, entry_no: int, journal: str, net: int, booked: int, code: str
-    ) -> None:
-        expected = c.vat_amount(net, c.VAT_BY_CODE[code].rate_bp)
-        self.log.vat.append(
-            VatMismatch(
-                unit,
-                entry_no,
-                2,
-                journal,
-                code,
-                cents_decimal(net),
-                cents_decimal(expected),
-                cents_decimal(booked),
-            )
-        )
+    def plant_vat(self, unit: int, entry_no: int, code: str) -> None:
+        """Record the booked entry's VAT on `code`, which was planted wrong."""
+        mismatch = judge_vat(self.books, unit, entry_no, code)
+        assert mismatch is not None, "a planted VAT error must be a mismatch"
+        self.log.vat.append(mismatch)
 
     # ---- fixed and other bookings ----
 

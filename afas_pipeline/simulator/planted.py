@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from afas_pipeline.simulator import chart as c
 from afas_pipeline.simulator.books import Books, day_date
 
 
@@ -57,13 +58,21 @@ class DuplicateInvoice:
 
 @dataclass(frozen=True)
 class VatMismatch:
-    """(c) A revenue or cost line whose VatAmt is not net * rate (the VAT line follows it)."""
+    """(c) An entry whose VAT on a plain-percentage code is not its net at the code's rate.
+
+    Judged per entry and VAT code, on the code's own side (sales: credit - debit, purchases:
+    debit - credit): `net` sums the entry's lines with the code off the VAT accounts,
+    `booked_vat` its lines with the code on the code's VAT account, `expected_vat` is net *
+    rate rounded half away from zero. A mismatch differs from net * rate by more than the
+    per-line rounding allows, 0.005 per line with the code (`judge_vat`). `vat_type` is the
+    code's: "V" (sales: the remedy is a credit note and a new invoice) or "I" (purchases: a
+    journal correction)."""
 
     unit_id: int
     entry_no: int
-    seq_no: int
     journal_id: str
     vat_code: str
+    vat_type: str
     net: Decimal
     expected_vat: Decimal
     booked_vat: Decimal
@@ -128,6 +137,39 @@ def visible(books: Books, log: PlantedLog) -> PlantedProblems:
                 and open_balance(p.unit_id, p.debtor_id, p.invoice_id) == int(p.difference * 100)
             ),
         ),
+    )
+
+
+def judge_vat(books: Books, unit: int, entry_no: int, code: str) -> VatMismatch | None:
+    """The entry's VAT on `code` as a mismatch, or None when it is right (or not judged: a
+    code that is not a plain percentage of the line, such as reverse charge or exempt)."""
+    vc = c.VAT_BY_CODE[code]
+    rows = books.entry_lines(unit, entry_no)
+    if vc.method != "percentage" or rows is None:
+        return None
+    st = books.lines
+    sign = 1 if vc.type == "V" else -1  # own side: sales credit - debit, purchases the reverse
+    net = booked = lines = 0
+    for i in rows:
+        if st.vat_code[i] != code:
+            continue
+        own = sign * (st.credit[i] - st.debit[i])
+        if st.account[i] == vc.account:
+            booked += own
+        elif st.account[i] not in c.VAT_ACCOUNTS:
+            net, lines = net + own, lines + 1
+    # |booked - net * rate| > 0.005 * lines, in cents times 10,000.
+    if abs(booked * 10_000 - net * vc.rate_bp) <= 5_000 * lines:
+        return None
+    return VatMismatch(
+        unit,
+        entry_no,
+        books.entries[(unit, entry_no)].journal,
+        code,
+        vc.type,
+        cents_decimal(net),
+        cents_decimal(c.vat_amount(net, vc.rate_bp)),
+        cents_decimal(booked),
     )
 
 

@@ -79,7 +79,7 @@ def ev_purchase(h: History, ts: int, unit: int, planted: str | None) -> None:
         return
     entry_no = book_purchase(h, ts, unit, creditor, invoice, inv_day, coded, nets, vats)
     if wrong:
-        h.plant_vat(unit, entry_no, c.PURCHASE, nets[0], vats[0], "6")
+        h.plant_vat(unit, entry_no, "6")
     if planted in DUPLICATE_KINDS:
         dup_day = day + rng.randint(1, 5)
         kind = DUPLICATE_KINDS[planted]

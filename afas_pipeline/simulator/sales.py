@@ -46,7 +46,7 @@ def ev_sale(h: History, ts: int, unit: int, planted: str | None) -> None:
     lines = draft_invoice(h, unit, debtor, inv_day, wrong_vat=planted == "vat_sales")
     entry_no = h.books.book(ts, unit, c.SALES, lines)
     if planted == "vat_sales":
-        h.plant_vat(unit, entry_no, c.SALES, lines[1].credit, lines[1].vat_amt, "1")
+        h.plant_vat(unit, entry_no, "1")
     gross, invoice = lines[0].debit, lines[0].invoice
     h.schedule_settlement(ts, unit, "D", debtor, invoice, inv_day, gross, entry_no, planted)
 

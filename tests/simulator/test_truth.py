@@ -4,12 +4,14 @@ tested against, at several seeds, and must equal the truth exactly."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 import pytest
 
+from afas_pipeline.simulator import chart
 from afas_pipeline.simulator.environment import Environment, SimulatorConfig
 
 NOW = datetime(2026, 11, 20, 14, 30)
@@ -224,3 +226,71 @@ def test_numbers_recur_at_other_creditors_and_administrations(env: Environment) 
     )
     assert per_number.filter(pl.col("CreditorId") > 1).height >= 3
     assert per_number.filter(pl.col("UnitId") > 1).height >= 3
+
+
+def vat_per_entry_and_code(env: Environment) -> pl.DataFrame:
+    """Per entry and plain-percentage code, on the code's own side: the net of its lines off
+    the VAT accounts, the VAT booked on the code's account, and whether that differs from
+    net * rate by more than 0.005 per line (`mismatch`)."""
+    codes = env.rows("Profit_VAT_code")
+    plain = [v.code for v in chart.VAT_TABLE if v.method == "percentage"]
+    vat_accounts = codes["AccountNr"].unique().implode()
+    lines = env.rows("DWH_Financiele_mutaties").join(
+        codes.select("VatCode", "AccountNr", "VatPerc", "VatType"), on="VatCode"
+    )
+    own = (
+        pl.when(pl.col("VatType") == "V")
+        .then(pl.col("AmtCredit") - pl.col("AmtDebit"))
+        .otherwise(pl.col("AmtDebit") - pl.col("AmtCredit"))
+    )
+    base = ~pl.col("AccountNo").is_in(vat_accounts)
+    cents = {c: (pl.col(c) * 100).cast(pl.Int64) for c in ("net", "booked", "VatPerc")}
+    return (
+        lines.filter(pl.col("VatCode").is_in(plain))
+        .group_by("UnitId", "EntryNo", "JournalId", "VatCode", "VatType", "VatPerc")
+        .agg(
+            own.filter(base).sum().alias("net"),
+            own.filter(pl.col("AccountNo") == pl.col("AccountNr")).sum().alias("booked"),
+            base.sum().alias("lines"),
+        )
+        .with_columns(
+            # |booked - net * rate| > 0.005 * lines, exactly: in cents times 10,000.
+            (
+                (cents["booked"] * 10_000 - cents["net"] * cents["VatPerc"]).abs()
+                > pl.col("lines") * 5_000
+            ).alias("mismatch")
+        )
+    )
+
+
+def _expected(net: Decimal, percentage: Decimal) -> Decimal:
+    """net * rate, rounded half away from zero to the cent."""
+    return (net * percentage / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _mismatches(judged: pl.DataFrame) -> set[tuple]:
+    found = judged.filter(pl.col("mismatch")).select(
+        "UnitId", "EntryNo", "JournalId", "VatCode", "VatType", "net", "VatPerc", "booked"
+    )
+    return {(*row[:6], _expected(row[5], row[6]), row[7]) for row in found.iter_rows()}
+
+
+@pytest.mark.parametrize("convention", ["unsigned", "own_side"])
+def test_vat_mismatches_are_what_the_rows_show(env: Environment, convention: str) -> None:
+    """Credit notes, reverse charge, exempt sales and multi-line invoices are right by the
+    rule, in either VatAmt convention; only the planted errors are not."""
+    other = Environment(replace(env.config, vat_amount_sign=convention))
+    planted = other.planted.vat_mismatches
+    truth = {
+        (p.unit_id, p.entry_no, p.journal_id, p.vat_code, p.vat_type, p.net, p.expected_vat,
+         p.booked_vat)
+        for p in planted
+    }  # fmt: skip
+    judged = vat_per_entry_and_code(other)
+    assert truth == _mismatches(judged)
+    assert {(p.vat_type, p.unit_id) for p in planted} == {("V", 1), ("V", 2), ("I", 1), ("I", 2)}
+    # Invoices of several lines whose per-line rounding is not net * rate rounded are right.
+    right = judged.filter(~pl.col("mismatch")).select("net", "VatPerc", "booked", "lines")
+    rounded_per_line = [r for r in right.iter_rows() if r[2] != _expected(r[0], r[1])]
+    assert len(rounded_per_line) >= 10
+    assert all(lines > 1 for *_, lines in rounded_per_line)
