@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from afas_pipeline.simulator import chart as c
 from afas_pipeline.simulator.books import (
@@ -30,6 +30,7 @@ _COST_ACCOUNTS = (
     (c.MARKETING, "5", "Advertenties"),
     (c.ADVISORY, "5", "Advieskosten"),
 )
+_BOOKS = (c.OFFICE, "6", "Lectuur en vakliteratuur")  # the 9 % line of a planted VAT error
 
 
 # The planted duplicate cases (history._CASES) and the DuplicateInvoice kind each plants.
@@ -42,49 +43,40 @@ DUPLICATE_KINDS = {
 _ENTERED_LATE_SHARE = 0.04
 
 
+class Draft(NamedTuple):
+    """A supplier's invoice as it arrives, before it is booked (once, late, or twice)."""
+
+    creditor: str
+    invoice: str
+    inv_day: int
+    costs: tuple[tuple[str, str, str], ...]  # (account, VAT code, text) per cost line
+    nets: tuple[int, ...]
+    vats: tuple[int, ...]
+
+    @property
+    def gross(self) -> int:
+        """What the creditor is owed: the nets and the VAT charged (none if reverse charged)."""
+        return sum(self.nets) + charged_vat([code for _, code, _ in self.costs], list(self.vats))
+
+
 def ev_purchase(h: History, ts: int, unit: int, planted: str | None) -> None:
     rng = h.rng
     day = ts // DAY
-    creditor = pick(h, "C")
-    inv_day = max(day - rng.randint(0, 3), h.start_day)
-    invoice = next_supplier_invoice(h.books.creditors[creditor], h.books.year_period(inv_day)[0])
-    coded = [
-        _cost_line(rng, unit, abroad=is_abroad(h.books.creditors[creditor]))
-        for _ in range(rng.choice((1, 1, 2)))
-    ]
-    nets = [h.amount(350) for _ in coded]
-    while True:  # no two invoices of one creditor share date and amount unless planted
-        vats = [
-            c.vat_amount(net, c.VAT_BY_CODE[code].rate_bp)
-            for net, (_, code, _) in zip(nets, coded, strict=True)
-        ]
-        wrong = planted == "vat_purchase"
-        if wrong:  # a 9 % line whose VAT was computed at 21 %
-            coded[0], nets[0] = (
-                (c.OFFICE, "6", "Lectuur en vakliteratuur"),
-                max(nets[0], 20_000 + rng.randrange(50_000)),
-            )
-            vats[0] = c.vat_amount(nets[0], 2100)
-        gross = sum(nets) + charged_vat([code for _, code, _ in coded], vats)
-        if (creditor, inv_day, gross) not in h.purchase_keys:
-            break
-        nets[0] += 1
-    h.purchase_keys.add((creditor, inv_day, gross))
+    draft = _draft(h, unit, day, wrong_vat=planted == "vat_purchase")
     if planted is None and rng.random() < _ENTERED_LATE_SHARE:
         # Paid straight from the PDF (or collected by direct debit) and entered days later:
         # the payment's entry number is lower than the invoice's.
-        pay(h, ts, unit, creditor, invoice, gross)
-        args = (unit, creditor, invoice, inv_day, tuple(coded), tuple(nets), tuple(vats))
-        h.push(h.later(ts, day + rng.randint(3, 15)), ev_late_purchase, args)
+        pay(h, ts, unit, draft.creditor, draft.invoice, draft.gross)
+        h.push(h.later(ts, day + rng.randint(3, 15)), ev_book_purchase, (unit, draft))
         return
-    entry_no = book_purchase(h, ts, unit, creditor, invoice, inv_day, coded, nets, vats)
-    if wrong:
+    entry_no = book_purchase(h, ts, unit, draft)
+    if planted == "vat_purchase":
         h.plant_vat(unit, entry_no, "6")
+    creditor, invoice, inv_day, gross = draft.creditor, draft.invoice, draft.inv_day, draft.gross
     if planted in DUPLICATE_KINDS:
         dup_day = day + rng.randint(1, 5)
         kind = DUPLICATE_KINDS[planted]
-        args = (unit, creditor, invoice, inv_day, tuple(coded), tuple(nets), tuple(vats), entry_no)
-        h.push(h.later(ts, dup_day), ev_duplicate, (*args, kind))
+        h.push(h.later(ts, dup_day), ev_duplicate, (unit, draft, entry_no, kind))
         if kind == "same_number":
             # One item now holds both entries; the invoice is paid once, after the second.
             term = int(h.books.creditors[creditor].term)
@@ -93,6 +85,30 @@ def ev_purchase(h: History, ts: int, unit: int, planted: str | None) -> None:
             h.push(h.later(ts, pay_day), ev_payment, args)
             return
     h.schedule_settlement(ts, unit, "C", creditor, invoice, inv_day, gross, entry_no, planted)
+
+
+def _draft(h: History, unit: int, day: int, *, wrong_vat: bool) -> Draft:
+    """A new invoice of a creditor, dated up to three days before `day`. `wrong_vat`: its
+    first line is at 9 % but its VAT was computed at 21 % (planted)."""
+    rng = h.rng
+    creditor = pick(h, "C")
+    party = h.books.creditors[creditor]
+    inv_day = max(day - rng.randint(0, 3), h.start_day)
+    invoice = next_supplier_invoice(party, h.books.year_period(inv_day)[0])
+    costs = [_cost_line(rng, unit, abroad=is_abroad(party)) for _ in range(rng.choice((1, 1, 2)))]
+    nets = [h.amount(350) for _ in costs]
+    rates = [c.VAT_BY_CODE[code].rate_bp for _, code, _ in costs]
+    if wrong_vat:
+        costs[0], nets[0] = _BOOKS, max(nets[0], 20_000 + rng.randrange(50_000))
+        rates[0] = 2100
+    while True:  # no two invoices of one creditor share date and amount unless planted
+        vats = [c.vat_amount(net, rate) for net, rate in zip(nets, rates, strict=True)]
+        draft = Draft(creditor, invoice, inv_day, tuple(costs), tuple(nets), tuple(vats))
+        if (creditor, inv_day, draft.gross) not in h.purchase_keys:
+            break
+        nets[0] += 1
+    h.purchase_keys.add((creditor, inv_day, draft.gross))
+    return draft
 
 
 def _cost_line(rng: random.Random, unit: int, *, abroad: bool) -> tuple[str, str, str]:
@@ -105,94 +121,49 @@ def _cost_line(rng: random.Random, unit: int, *, abroad: bool) -> tuple[str, str
     return rng.choice(_COST_ACCOUNTS)
 
 
-def book_purchase(
-    h: History,
-    ts: int,
-    unit: int,
-    creditor: str,
-    invoice: str,
-    inv_day: int,
-    coded: list[tuple[str, str, str]],
-    nets: list[int],
-    vats: list[int],
-) -> int:
+def book_purchase(h: History, ts: int, unit: int, draft: Draft) -> int:
+    """Book the invoice in the purchase journal today, dated on its invoice date."""
     day = ts // DAY
-    party = h.books.creditors[creditor]
-    desc = f"{invoice} {party.name}"
-    gross = sum(nets) + charged_vat([code for _, code, _ in coded], vats)
+    party = h.books.creditors[draft.creditor]
+    invoice, inv_day = draft.invoice, draft.inv_day
+    desc, gross, creditor = f"{invoice} {party.name}", draft.gross, draft.creditor
     lines = [Line(party.collect, day, inv_day, invoice, invoice, 0, gross, desc, creditor=creditor)]
-    for (acc, code, text), net, vat in zip(coded, nets, vats, strict=True):
-        lines.append(
-            Line(
-                acc,
-                day,
-                inv_day,
-                invoice,
-                invoice,
-                net,
-                0,
-                text,
-                vat_code=code,
-                vat_amt=vat,
-                dim=h.dim(),
-            )
-        )
-    pairs = [(acc, code) for acc, code, _ in coded]
+    for (acc, code, text), net, vat in zip(draft.costs, draft.nets, draft.vats, strict=True):
+        line = Line(acc, day, inv_day, invoice, invoice, net, 0, text, vat_code=code, vat_amt=vat)
+        lines.append(line._replace(dim=h.dim()))
+    coded = [(acc, code) for acc, code, _ in draft.costs]
     lines += [
-        ln._replace(entry_day=day, voucher_day=inv_day)
-        for ln in vat_lines(pairs, vats, day, invoice, invoice, credit=False)
+        ln._replace(voucher_day=inv_day)
+        for ln in vat_lines(coded, list(draft.vats), day, invoice, invoice, credit=False)
     ]
     return h.books.book(ts, unit, c.PURCHASE, lines)
 
 
-def ev_late_purchase(
-    h: History,
-    ts: int,
-    unit: int,
-    creditor: str,
-    invoice: str,
-    inv_day: int,
-    coded: tuple,
-    nets: tuple,
-    vats: tuple,
-) -> None:
-    book_purchase(h, ts, unit, creditor, invoice, inv_day, list(coded), list(nets), list(vats))
+def ev_book_purchase(h: History, ts: int, unit: int, draft: Draft) -> None:
+    book_purchase(h, ts, unit, draft)
 
 
-def ev_duplicate(
-    h: History,
-    ts: int,
-    unit: int,
-    creditor: str,
-    invoice: str,
-    inv_day: int,
-    coded: tuple,
-    nets: tuple,
-    vats: tuple,
-    original: int,
-    kind: str,
-) -> None:
+def ev_duplicate(h: History, ts: int, unit: int, draft: Draft, original: int, kind: str) -> None:
     """Planted: the invoice booked once more, under its own number (`same_number`), under
     the number written differently (`number_format`), or an unrelated invoice of the same
     creditor with the same date and amount (`date_and_amount`, paid as any other)."""
     if h.books.entry_lines(unit, original) is None:
         return
+    invoice = draft.invoice
     if kind == "same_number":
         number = invoice
     elif kind == "number_format":
         number = invoice.replace("-", "") if "-" in invoice else f"{invoice[0]}-{invoice[1:]}"
     else:
-        number = next_supplier_invoice(h.books.creditors[creditor], h.books.year_period(inv_day)[0])
-    entry_no = book_purchase(
-        h, ts, unit, creditor, number, inv_day, list(coded), list(nets), list(vats)
-    )
-    gross = sum(nets) + charged_vat([code for _, code, _ in coded], vats)
+        creditor = h.books.creditors[draft.creditor]
+        number = next_supplier_invoice(creditor, h.books.year_period(draft.inv_day)[0])
+    entry_no = book_purchase(h, ts, unit, draft._replace(invoice=number))
     h.log.duplicates.append(
         DuplicateInvoice(
             unit,
-            creditor,
-            cents_decimal(gross),
-            day_date(inv_day),
+            draft.creditor,
+            cents_decimal(draft.gross),
+            day_date(draft.inv_day),
             original,
             invoice,
             entry_no,
@@ -201,7 +172,7 @@ def ev_duplicate(
         )
     )
     if kind == "date_and_amount":
-        h.schedule_payment(ts, unit, "C", creditor, number, inv_day, gross)
+        h.schedule_payment(ts, unit, "C", draft.creditor, number, draft.inv_day, draft.gross)
 
 
 def ev_payment(

@@ -294,3 +294,26 @@ def test_vat_mismatches_are_what_the_rows_show(env: Environment, convention: str
     rounded_per_line = [r for r in right.iter_rows() if r[2] != _expected(r[0], r[1])]
     assert len(rounded_per_line) >= 10
     assert all(lines > 1 for *_, lines in rounded_per_line)
+
+
+def test_rounding_differences_are_what_the_rows_show(env: Environment) -> None:
+    """The tiny open debtor items, each left by a receipt a few cents short of its invoice."""
+    items = env.rows("Profit_Debtor_Invoices").filter(pl.col("Balance").abs() <= Decimal("0.05"))
+    receipts = env.rows("DWH_Financiele_mutaties").filter(
+        (pl.col("JournalId") == "50") & pl.col("DebtorId").is_not_null()
+    )
+    found = items.join(
+        receipts.select("UnitId", "DebtorId", pl.col("InvoiceId").alias("InvoiceNr"), "EntryNo",
+                        "AmtCredit"),
+        on=["UnitId", "DebtorId", "InvoiceNr"],
+    )  # fmt: skip
+    assert set(
+        found.select(
+            "UnitId", "DebtorId", "InvoiceNr", "EntryNo", "AmtInvoice", "AmtCredit", "Balance"
+        ).iter_rows()
+    ) == {
+        (p.unit_id, p.debtor_id, p.invoice_id, p.entry_no, p.invoice_amount, p.paid_amount,
+         p.difference)
+        for p in env.planted.rounding_differences
+    }  # fmt: skip
+    assert {p.unit_id for p in env.planted.rounding_differences} == {1, 2}
