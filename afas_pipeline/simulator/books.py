@@ -210,8 +210,8 @@ class Books:
         self.lines = LineStore()
         self.entries: dict[tuple[int, int], EntryRef] = {}
         self.open_items: dict[OpenItemKey, OpenItem] = {}
-        # How many items have a given open balance, per (unit, side, balance); 0 is left out.
-        self.open_amounts: Counter[tuple[int, str, int]] = Counter()
+        # How many debtor items have a given open balance, per (unit, balance); 0 is left out.
+        self.open_debtor_amounts: Counter[tuple[int, int]] = Counter()
         # Where the lines on the suspense account are (few, and the truth needs all of them).
         self.suspense_rows: list[int] = []
         self.changed_days: dict[int, int] = {}
@@ -250,16 +250,17 @@ class Books:
         if year is None or period is None:
             year, period = self.year_period(lines[0].entry_day)
         store = self.lines
-        self.entries[(unit, entry_no)] = EntryRef(
-            len(store), len(lines), journal, year, period, lines[0].entry_day
-        )
         start = len(store)
+        self.entries[(unit, entry_no)] = EntryRef(
+            start, len(lines), journal, year, period, lines[0].entry_day
+        )
         store.append(unit, entry_no, year, period, journal, lines, ts)
+        suspense = c.SUSPENSE
         for i, ln in enumerate(lines):
             self.touch_day(ln.entry_day, ts)
             if ln.invoice is not None and (ln.debtor or ln.creditor):
                 self._post_to_item(unit, ln.debtor, ln.creditor, ln.invoice, ln.debit - ln.credit)
-            if ln.account == c.SUSPENSE:
+            elif ln.account == suspense:
                 self.suspense_rows.append(start + i)
         for i, due_day in (due_days or {}).items():
             self.due_days[(unit, entry_no, i + 1)] = due_day
@@ -301,29 +302,32 @@ class Books:
         lines: int = 1,
     ) -> None:
         """Add (or, with negative `net` and `lines`, take back) a line's debit - credit."""
-        key = self.open_item_key(unit, debtor, creditor, invoice)
-        party, amount = (debtor, net) if debtor else (creditor, -net)
-        self.used_parties.add(party)
+        if debtor:
+            key, party, amount = (unit, "D", debtor, invoice), debtor, net
+        else:
+            key, party, amount = (unit, "C", creditor, invoice), creditor, -net
+        self.used_parties.add(party)  # type: ignore[arg-type]
         item = self.open_items.get(key)
         if item is None:
             item = self.open_items[key] = OpenItem(0, 0)
-        self._count_amount(unit, key[1], item.balance, -1)
+        if debtor:
+            self._count_debtor_amount(unit, item.balance, -1)
+            self._count_debtor_amount(unit, item.balance + amount, 1)
         item.balance += amount
         item.lines += lines
-        self._count_amount(unit, key[1], item.balance, 1)
         if item.lines == 0:
             del self.open_items[key]
 
-    def _count_amount(self, unit: int, side: str, balance: int, step: int) -> None:
+    def _count_debtor_amount(self, unit: int, balance: int, step: int) -> None:
         if balance:
-            amounts, k = self.open_amounts, (unit, side, balance)
+            amounts, k = self.open_debtor_amounts, (unit, balance)
             amounts[k] += step
             if not amounts[k]:
                 del amounts[k]
 
-    def has_open_amount(self, unit: int, side: str, balance: int) -> bool:
-        """Whether an open item of `unit` on `side` has exactly this balance."""
-        return (unit, side, balance) in self.open_amounts
+    def has_open_debtor_amount(self, unit: int, balance: int) -> bool:
+        """Whether an open debtor item of `unit` has exactly this balance."""
+        return (unit, balance) in self.open_debtor_amounts
 
     @staticmethod
     def open_item_key(unit: int, debtor: str | None, creditor: str | None, invoice: str) -> tuple:
@@ -404,10 +408,12 @@ def vat_lines(
     invoice: str | None,
     *,
     credit: bool,
+    voucher_day: int | None = None,
 ) -> list[Line]:
-    """The VAT lines of an entry: per VAT code its total on the code's account, on the credit
-    side (a sales invoice) or the debit side (a purchase, a sales credit note); a reverse
-    charge code books it once more on the other side, payable on VAT_REVERSE_CHARGE."""
+    """The VAT lines of an entry booked on `day` (its voucher dated `voucher_day`, default
+    the same): per VAT code its total on the code's account, on the credit side (a sales
+    invoice) or the debit side (a purchase, a sales credit note); a reverse charge code books
+    it once more on the other side, payable on VAT_REVERSE_CHARGE."""
     per_code: dict[str, int] = {}
     for (_, code), vat in zip(coded, vats, strict=True):
         per_code[code] = per_code.get(code, 0) + vat
@@ -419,20 +425,12 @@ def vat_lines(
         legs = [(vc.account, (0, vat) if credit else (vat, 0))]
         if vc.method == "reverse_charge":
             legs.append((c.VAT_REVERSE_CHARGE, (vat, 0) if credit else (0, vat)))
-        for account, (debit, credit) in legs:
-            out.append(
-                Line(
-                    account,
-                    day,
-                    day,
-                    voucher,
-                    invoice,
-                    debit,
-                    credit,
-                    vc.description,
-                    vat_code=code,
-                )
+        dated = day if voucher_day is None else voucher_day
+        for account, (amt_debit, amt_credit) in legs:
+            line = Line(
+                account, day, dated, voucher, invoice, amt_debit, amt_credit, vc.description
             )
+            out.append(line._replace(vat_code=code))
     return out
 
 

@@ -52,11 +52,7 @@ class Draft(NamedTuple):
     costs: tuple[tuple[str, str, str], ...]  # (account, VAT code, text) per cost line
     nets: tuple[int, ...]
     vats: tuple[int, ...]
-
-    @property
-    def gross(self) -> int:
-        """What the creditor is owed: the nets and the VAT charged (none if reverse charged)."""
-        return sum(self.nets) + charged_vat([code for _, code, _ in self.costs], list(self.vats))
+    gross: int  # what the creditor is owed: the nets and the VAT charged (none if reverse)
 
 
 def ev_purchase(h: History, ts: int, unit: int, planted: str | None) -> None:
@@ -103,12 +99,12 @@ def _draft(h: History, unit: int, day: int, *, wrong_vat: bool) -> Draft:
         rates[0] = 2100
     while True:  # no two invoices of one creditor share date and amount unless planted
         vats = [c.vat_amount(net, rate) for net, rate in zip(nets, rates, strict=True)]
-        draft = Draft(creditor, invoice, inv_day, tuple(costs), tuple(nets), tuple(vats))
-        if (creditor, inv_day, draft.gross) not in h.purchase_keys:
+        gross = sum(nets) + charged_vat([code for _, code, _ in costs], vats)
+        if (creditor, inv_day, gross) not in h.purchase_keys:
             break
         nets[0] += 1
-    h.purchase_keys.add((creditor, inv_day, draft.gross))
-    return draft
+    h.purchase_keys.add((creditor, inv_day, gross))
+    return Draft(creditor, invoice, inv_day, tuple(costs), tuple(nets), tuple(vats), gross)
 
 
 def _cost_line(rng: random.Random, unit: int, *, abroad: bool) -> tuple[str, str, str]:
@@ -129,13 +125,12 @@ def book_purchase(h: History, ts: int, unit: int, draft: Draft) -> int:
     desc, gross, creditor = f"{invoice} {party.name}", draft.gross, draft.creditor
     lines = [Line(party.collect, day, inv_day, invoice, invoice, 0, gross, desc, creditor=creditor)]
     for (acc, code, text), net, vat in zip(draft.costs, draft.nets, draft.vats, strict=True):
-        line = Line(acc, day, inv_day, invoice, invoice, net, 0, text, vat_code=code, vat_amt=vat)
-        lines.append(line._replace(dim=h.dim()))
+        lines.append(
+            Line(acc, day, inv_day, invoice, invoice, net, 0, text, None, None, code, vat, h.dim())
+        )
     coded = [(acc, code) for acc, code, _ in draft.costs]
-    lines += [
-        ln._replace(voucher_day=inv_day)
-        for ln in vat_lines(coded, list(draft.vats), day, invoice, invoice, credit=False)
-    ]
+    vats = list(draft.vats)
+    lines += vat_lines(coded, vats, day, invoice, invoice, credit=False, voucher_day=inv_day)
     return h.books.book(ts, unit, c.PURCHASE, lines)
 
 

@@ -87,8 +87,23 @@ def draft_invoice(
     lines = [Line(party.collect, inv_day, inv_day, voucher, invoice, gross, 0, desc, debtor=debtor)]
     for (acc, code), net, vat in zip(revenue, nets, vats, strict=True):
         text = "Opleiding" if code == "9" else rng.choice(_PRODUCTS)
-        line = Line(acc, inv_day, inv_day, voucher, invoice, 0, net, text, vat_code=code)
-        lines.append(line._replace(vat_amt=vat, dim=h.dim()))
+        lines.append(
+            Line(
+                acc,
+                inv_day,
+                inv_day,
+                voucher,
+                invoice,
+                0,
+                net,
+                text,
+                None,
+                None,
+                code,
+                vat,
+                h.dim(),
+            )
+        )
     return lines + vat_lines(revenue, vats, inv_day, voucher, invoice, credit=True)
 
 
@@ -268,7 +283,7 @@ def ev_unknown_receipt(h: History, ts: int, unit: int, case: str) -> None:
     """Planted: a receipt on suspense with no name, no reference and an amount that no open
     debtor item has."""
     amount = h.amount(300)
-    while amount in h.suspense_amounts[unit] or h.books.has_open_amount(unit, "D", amount):
+    while amount in h.suspense_amounts[unit] or h.books.has_open_debtor_amount(unit, amount):
         amount += 1
     h.suspense_amounts[unit].add(amount)
     desc = h.rng.choice(_UNKNOWN_SENDERS)
