@@ -426,11 +426,21 @@ def vat_lines(
         if vc.method == "reverse_charge":
             legs.append((c.VAT_REVERSE_CHARGE, (vat, 0) if credit else (0, vat)))
         dated = day if voucher_day is None else voucher_day
+        text = vc.description
         for account, (amt_debit, amt_credit) in legs:
-            line = Line(
-                account, day, dated, voucher, invoice, amt_debit, amt_credit, vc.description
+            out.append(
+                Line(
+                    account,
+                    day,
+                    dated,
+                    voucher,
+                    invoice,
+                    amt_debit,
+                    amt_credit,
+                    text,
+                    vat_code=code,
+                )
             )
-            out.append(line._replace(vat_code=code))
     return out
 
 
