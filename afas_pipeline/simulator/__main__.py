@@ -80,6 +80,12 @@ def build_arg_parser(parser: argparse.ArgumentParser | None = None) -> argparse.
         default=None,
         help="metainfo's dataType for datetime fields: date (as AFAS) or datetime (old answer)",
     )
+    parser.add_argument(
+        "--vat-amount-sign",
+        choices=("unsigned", "own_side"),
+        default=None,
+        help="VatAmt as a positive amount (unsigned, default) or signed on the VAT code's side",
+    )
     faults = parser.add_argument_group("fault injection")
     for name, (kind, text) in _FAULT_FLAGS.items():
         faults.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=text)
@@ -116,6 +122,7 @@ def simulator_config(args: argparse.Namespace) -> Any:
         "live_clock": args.live_clock,
         "token_data": args.token_data.upper() if args.token_data else None,
         "datetime_data_type": args.datetime_data_type,
+        "vat_amount_sign": args.vat_amount_sign,
     }
     supported = {f.name for f in dataclasses.fields(SimulatorConfig)}
     values = {k: v for k, v in wanted.items() if v is not None}

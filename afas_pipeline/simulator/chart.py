@@ -52,6 +52,11 @@ class VatCode:
     rate_bp: int  # rate in basis points: 2100 = 21 %
     type: str  # V sales, I purchase
     blocked: bool = False
+    # How the VAT follows from the line (AFAS's "berekeningsmethode", not in the contract):
+    # "percentage" (net * rate on the code's account), "reverse_charge" (net * rate both
+    # receivable on the code's account and payable on VAT_REVERSE_CHARGE; the party owes the
+    # net only) or "exempt" (no VAT at all).
+    method: str = "percentage"
 
     @property
     def percentage(self) -> Decimal:
@@ -89,14 +94,17 @@ def administrations(count: int) -> tuple[Administration, ...]:
 
 # Account numbers the generator books on; named so that a typo fails at import, not in the data.
 FIXED_ASSETS, DEPRECIATION_ACC, EQUITY = "0200", "0210", "0500"
-CASH, BANK, DEBTORS, CREDITORS = "1000", "1100", "1300", "1600"
-VAT_INPUT, VAT_HIGH, VAT_LOW = "1500", "1510", "1520"
+CASH, BANK, DEBTORS, DEBTORS_ABROAD = "1000", "1100", "1300", "1310"
+CREDITORS, CREDITORS_ABROAD = "1600", "1610"
+VAT_INPUT, VAT_HIGH, VAT_LOW, VAT_REVERSE_CHARGE = "1500", "1510", "1520", "1530"
 NET_WAGES, PAYROLL_TAX, PENSION = "1700", "1710", "1720"
-SUSPENSE = "2999"
+OPENING_BALANCE, SUSPENSE = "2900", "2999"
 SALARIES, SOCIAL_CHARGES, PENSION_COSTS = "4000", "4010", "4020"
 RENT, CAR, OFFICE, TELECOM, MARKETING, ADVISORY = "4100", "4200", "4300", "4310", "4400", "4500"
+SOFTWARE = "4320"
 DEPRECIATION_COSTS, BANK_COSTS, PAYMENT_DIFFERENCES = "4600", "4900", "4990"
 COST_OF_SALES, REVENUE_HIGH, REVENUE_LOW, REVENUE_ZERO = "7000", "8000", "8010", "8020"
+REVENUE_EXEMPT = "8030"
 
 _A, _P, _K, _O = "Activa", "Passiva", "Kosten", "Opbrengst"
 CHART: tuple[Account, ...] = (
@@ -106,13 +114,17 @@ CHART: tuple[Account, ...] = (
     Account(CASH, "Kas", "B", _A),
     Account(BANK, "Bank", "B", _A),
     Account(DEBTORS, "Debiteuren", "B", _A, collect=True),
+    Account(DEBTORS_ABROAD, "Debiteuren buitenland", "B", _A, collect=True),
     Account(VAT_INPUT, "Te vorderen btw", "B", _A),
     Account(VAT_HIGH, "Af te dragen btw hoog", "B", _P),
     Account(VAT_LOW, "Af te dragen btw laag", "B", _P),
+    Account(VAT_REVERSE_CHARGE, "Af te dragen btw verlegd", "B", _P),
     Account(CREDITORS, "Crediteuren", "B", _P, collect=True),
+    Account(CREDITORS_ABROAD, "Crediteuren buitenland", "B", _P, collect=True),
     Account(NET_WAGES, "Te betalen nettolonen", "B", _P),
     Account(PAYROLL_TAX, "Af te dragen loonheffing", "B", _P),
     Account(PENSION, "Af te dragen pensioenpremies", "B", _P),
+    Account(OPENING_BALANCE, "Tussenrekening beginbalans", "B", _P),
     Account(SUSPENSE, "Vraagposten", "B", _P),
     Account(SALARIES, "Salarissen", "W", _K),
     Account(SOCIAL_CHARGES, "Sociale lasten", "W", _K),
@@ -121,6 +133,7 @@ CHART: tuple[Account, ...] = (
     Account(CAR, "Autokosten", "W", _K, vat_allowed=True, vat_code="5"),
     Account(OFFICE, "Kantoorkosten", "W", _K, vat_allowed=True, vat_code="5"),
     Account(TELECOM, "Telefoon en internet", "W", _K, vat_allowed=True, vat_code="5"),
+    Account(SOFTWARE, "Automatiseringskosten", "W", _K, vat_allowed=True, vat_code="5"),
     Account(MARKETING, "Reclame en advertenties", "W", _K, vat_allowed=True, vat_code="5"),
     Account(ADVISORY, "Advies- en accountantskosten", "W", _K, vat_allowed=True, vat_code="5"),
     Account(DEPRECIATION_COSTS, "Afschrijvingskosten", "W", _K),
@@ -131,9 +144,10 @@ CHART: tuple[Account, ...] = (
     Account(REVENUE_HIGH, "Omzet hoog tarief", "W", _O, vat_allowed=True, vat_code="1"),
     Account(REVENUE_LOW, "Omzet laag tarief", "W", _O, vat_allowed=True, vat_code="2"),
     Account(REVENUE_ZERO, "Omzet export / 0%", "W", _O, vat_allowed=True, vat_code="3"),
+    Account(REVENUE_EXEMPT, "Omzet vrijgesteld van btw", "W", _O, vat_allowed=True, vat_code="9"),
 )
 ACCOUNTS_BY_NUMBER: dict[str, Account] = {a.number: a for a in CHART}
-VAT_ACCOUNTS = frozenset({VAT_INPUT, VAT_HIGH, VAT_LOW})
+VAT_ACCOUNTS = frozenset({VAT_INPUT, VAT_HIGH, VAT_LOW, VAT_REVERSE_CHARGE})
 
 VAT_TABLE: tuple[VatCode, ...] = (
     VatCode("1", "Btw verkoop hoog 21%", VAT_HIGH, 2100, "V"),
@@ -143,6 +157,8 @@ VAT_TABLE: tuple[VatCode, ...] = (
     VatCode("5", "Btw inkoop hoog 21%", VAT_INPUT, 2100, "I"),
     VatCode("6", "Btw inkoop laag 9%", VAT_INPUT, 900, "I"),
     VatCode("7", "Btw inkoop 0% / vrijgesteld", VAT_INPUT, 0, "I"),
+    VatCode("8", "Btw verlegd inkoop 21%", VAT_INPUT, 2100, "I", method="reverse_charge"),
+    VatCode("9", "Vrijgesteld van btw", VAT_HIGH, 0, "V", method="exempt"),
 )
 VAT_BY_CODE: dict[str, VatCode] = {v.code: v for v in VAT_TABLE}
 
@@ -151,12 +167,15 @@ JOURNAL_TABLE: tuple[Journal, ...] = (
     Journal("20", "Verkoop", "V"),
     Journal("40", "Kas", "K"),
     Journal("50", "Bank", "B"),
+    # Where the opening balance of the previous system was migrated (AFAS's "beginbalans").
+    Journal("70", "Memoriaal beginbalans", "M"),
     Journal("80", "Memoriaal", "M"),
     # An old bank account's journal, kept for history and blocked: postings to it must fail.
     Journal("90", "Bank (oude rekening)", "B", blocked=True),
 )
 JOURNALS_BY_ID: dict[str, Journal] = {j.id: j for j in JOURNAL_TABLE}
 PURCHASE, SALES, CASH_BOOK, BANK_BOOK, MEMORIAL = "10", "20", "40", "50", "80"
+OPENING_BOOK = "70"
 
 COST_CENTRES = ("100", "200", "300", "400", "500")
 

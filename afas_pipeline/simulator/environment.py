@@ -17,25 +17,26 @@ import polars as pl
 
 from afas_pipeline.afas.contract import CONNECTORS
 from afas_pipeline.simulator import chart as c
+from afas_pipeline.simulator import projections as frames
+from afas_pipeline.simulator.books import (
+    AMSTERDAM,
+    NULL_CENTS,
+    STAT_KEYS,
+    Books,
+    Line,
+    day_date,
+    day_number,
+    real_wall_clock,
+    to_seconds,
+)
 from afas_pipeline.simulator.fientries import (
     FiEntryRejected,
     PreparedEntry,
     prepare,
     reject,
 )
-from afas_pipeline.simulator.ledger import (
-    AMSTERDAM,
-    NULL_CENTS,
-    STAT_KEYS,
-    Ledger,
-    Line,
-    PlantedProblems,
-    day_date,
-    day_number,
-    period_balance_frame,
-    real_wall_clock,
-    to_seconds,
-)
+from afas_pipeline.simulator.history import History
+from afas_pipeline.simulator.planted import PlantedProblems, visible
 
 __all__ = [
     "DEFAULT_TOKEN_DATA",
@@ -49,6 +50,7 @@ __all__ = [
 # How often a live clock catches up with the wall clock (seconds).
 LIVE_CLOCK_STEP_S = 60.0
 DATETIME_DATA_TYPES = ("date", "datetime")
+VAT_AMOUNT_SIGNS = ("unsigned", "own_side")
 DEFAULT_TOKEN_DATA = "949C1A9CD9AE4797950D94F55A7A4D056770472D4963CB9A8D3800BEE0CCE6A2"
 _LINE_CONNECTORS = (
     "DWH_Financiele_mutaties",
@@ -87,12 +89,18 @@ class SimulatorConfig:
     # The dataType metainfo gives the contract's datetime fields: "date", as AFAS does (it has
     # no datetime type), or "datetime", the simulator's old answer, kept for tests.
     datetime_data_type: str = "date"
+    # VatAmt on revenue and cost lines: "unsigned", the line's VAT as a positive number on
+    # invoices and credit notes alike (what an independent AFAS environment showed), or
+    # "own_side", signed on the VAT code's side (sales credit - debit, purchases debit - credit).
+    vat_amount_sign: str = "unsigned"
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[0-9A-F]{64}", self.token_data):
             raise ValueError("token_data must be 64 upper-case hexadecimal characters")
         if self.datetime_data_type not in DATETIME_DATA_TYPES:
             raise ValueError(f"datetime_data_type must be one of {DATETIME_DATA_TYPES}")
+        if self.vat_amount_sign not in VAT_AMOUNT_SIGNS:
+            raise ValueError(f"vat_amount_sign must be one of {VAT_AMOUNT_SIGNS}")
         if self.journal_lines < 1 or self.history_days < 1:
             raise ValueError("journal_lines and history_days must be positive")
         c.administrations(self.administrations)  # validates the count
@@ -108,14 +116,15 @@ class Environment:
         now = real_wall_clock((config.now or amsterdam_now()).replace(microsecond=0))
         start_day = day_number(now.date()) - config.history_days
         self._first_year = day_date(start_day).year
-        self._ledger = Ledger(
+        self._ledger = Books(tuple(a.id for a in self._admins))
+        self._history = History(
+            self._ledger,
             seed=config.seed,
             journal_lines=config.journal_lines,
-            units=tuple(a.id for a in self._admins),
             start_day=start_day,
             history_days=config.history_days,
         )
-        self._ledger.run_until(to_seconds(now))
+        self._history.run_until(to_seconds(now))
         self._now = now
         self._followed_at = float("-inf")
         self._cache: dict[str, tuple[object, pl.DataFrame]] = {}
@@ -138,7 +147,7 @@ class Environment:
         target = real_wall_clock(target.replace(microsecond=0))
         if target <= self._now:
             return dict.fromkeys(STAT_KEYS, 0)
-        counts = self._ledger.run_until(to_seconds(target))
+        counts = self._history.run_until(to_seconds(target))
         self._now = target
         return dict(counts)
 
@@ -183,9 +192,11 @@ class Environment:
     def _build(self, connector_id: str) -> pl.DataFrame:
         ledger = self._ledger
         builders = {
-            "DWH_Financiele_mutaties": ledger.lines.frame,
-            "DWH_Debiteuren": lambda: ledger.parties_frame("D"),
-            "DWH_Crediteuren": lambda: ledger.parties_frame("C"),
+            "DWH_Financiele_mutaties": lambda: frames.journal_lines_frame(
+                ledger.lines, unsigned_vat=self.config.vat_amount_sign == "unsigned"
+            ),
+            "DWH_Debiteuren": lambda: frames.parties_frame(ledger, "D"),
+            "DWH_Crediteuren": lambda: frames.parties_frame(ledger, "C"),
             "Profit_Administrations": lambda: c.administrations_frame(self._admins),
             "Profit_Accounts": c.accounts_frame,
             "Profit_Journals": lambda: c.journals_frame(self._admins),
@@ -193,12 +204,16 @@ class Environment:
             "Profit_periods_per_administration": lambda: c.periods_frame(
                 self._admins, self._first_year, self._now.date()
             ),
-            "Profit_Period_balance": lambda: period_balance_frame(
+            "Profit_Period_balance": lambda: frames.period_balance_frame(
                 self.rows("DWH_Financiele_mutaties")
             ),
-            "Profit_Debtor_Invoices": lambda: ledger.open_items_frame("D"),
-            "Profit_Creditor_Invoices": lambda: ledger.open_items_frame("C"),
-            "Profit_Fin_ChangedEntrydate": ledger.changed_days_frame,
+            "Profit_Debtor_Invoices": lambda: frames.open_items_frame(
+                self.rows("DWH_Financiele_mutaties"), ledger, "D"
+            ),
+            "Profit_Creditor_Invoices": lambda: frames.open_items_frame(
+                self.rows("DWH_Financiele_mutaties"), ledger, "C"
+            ),
+            "Profit_Fin_ChangedEntrydate": lambda: frames.changed_days_frame(ledger),
         }
         return builders[connector_id]()
 
@@ -207,7 +222,7 @@ class Environment:
         """Ground truth of the planted problems that are visible now."""
         with self._lock:
             self._follow_wall_clock()
-            return self._ledger.planted()
+            return visible(self._ledger, self._history.log)
 
     def summary(self) -> dict:
         """Counts per connector, the clock and the seed (for /_simulator/state and logs)."""
@@ -325,7 +340,7 @@ class Environment:
             ledger.delete_entry(to_seconds(self._now), unit_id, entry_no)
 
 
-def _auto_numbered(entry: PreparedEntry, ledger: Ledger) -> PreparedEntry:
+def _auto_numbered(entry: PreparedEntry, ledger: Books) -> PreparedEntry:
     """With AuNu, every debtor line without an invoice number gets the next one of the sales
     counter (by its voucher date); AFAS returns it as `InId`."""
     if not entry.auto_number:

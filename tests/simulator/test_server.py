@@ -11,7 +11,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from afas_pipeline.simulator.__main__ import build_arg_parser, fault_config
+from afas_pipeline.simulator.__main__ import build_arg_parser, fault_config, simulator_config
+from afas_pipeline.simulator.environment import SimulatorConfig
 from afas_pipeline.simulator.faults import FaultConfig
 from afas_pipeline.simulator.process import SimulatorProcess, SimulatorStartError
 from afas_pipeline.simulator.server import ServerThread
@@ -93,6 +94,16 @@ def test_command_line_options() -> None:
     assert fault_config(build_arg_parser().parse_args([])) is None
     with pytest.raises(SystemExit):
         build_arg_parser().parse_args(["--scale", "huge"])
+
+
+def test_vat_amount_sign_option() -> None:
+    parse = build_arg_parser().parse_args
+    assert simulator_config(parse([])).vat_amount_sign == "unsigned"
+    assert simulator_config(parse(["--vat-amount-sign", "own_side"])).vat_amount_sign == "own_side"
+    with pytest.raises(SystemExit):
+        parse(["--vat-amount-sign", "negative"])
+    with pytest.raises(ValueError, match="vat_amount_sign"):
+        SimulatorConfig(vat_amount_sign="negative")
 
 
 def test_simulator_process_serves_and_stops() -> None:

@@ -1,0 +1,280 @@
+"""The awkward things real books contain, each present in the generated history and booked as
+AFAS books it: collect accounts abroad, numbers that recur, credit notes, payments before their
+invoices, migrated opening items, suspense cleared by hand, reverse charge and exempt VAT."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+import polars as pl
+import pytest
+
+from afas_pipeline.simulator import chart
+from afas_pipeline.simulator.environment import Environment, SimulatorConfig
+
+# The size and clock of the pipeline tests (tests/conftest.py).
+NOW = datetime(2026, 11, 20, 14, 30)
+
+
+class Side(NamedTuple):
+    """Where debtors and creditors differ in AFAS's connectors."""
+
+    items: str  # the open-item list
+    parties: str
+    party: str
+    date: str  # the open item's voucher date
+    term: str
+    journal: str  # the invoices' journal
+    invoice_side: str  # the amount column of an invoice's party line
+
+
+DEBTORS = Side(
+    "Profit_Debtor_Invoices",
+    "DWH_Debiteuren",
+    "DebtorId",
+    "NookPieceDate",
+    "PayCon",
+    "20",
+    "AmtDebit",
+)
+CREDITORS = Side(
+    "Profit_Creditor_Invoices",
+    "DWH_Crediteuren",
+    "CreditorId",
+    "BookPieceDate",
+    "PaymentCondition",
+    "10",
+    "AmtCredit",
+)
+SIDES = pytest.mark.parametrize("side", [DEBTORS, CREDITORS], ids=["debtors", "creditors"])
+
+
+@pytest.fixture(scope="module")
+def env() -> Environment:
+    return Environment(SimulatorConfig(journal_lines=6_000, now=NOW))
+
+
+@pytest.fixture(scope="module")
+def lines(env: Environment) -> pl.DataFrame:
+    return env.rows("DWH_Financiele_mutaties")
+
+
+def test_a_supplier_invoice_number_recurs_at_other_creditors(lines: pl.DataFrame) -> None:
+    """Two suppliers that number per year both send a "2026-0001": not a duplicate."""
+    purchases = lines.filter((pl.col("JournalId") == "10") & pl.col("CreditorId").is_not_null())
+    shared = purchases.group_by("UnitId", "InvoiceId").agg(pl.col("CreditorId").n_unique())
+    assert shared.filter(pl.col("CreditorId") > 1).height >= 3
+
+
+def test_services_from_abroad_are_reverse_charged(lines: pl.DataFrame) -> None:
+    """Code 8: the cost line carries the code and its VAT; the VAT is booked both receivable
+    (1500) and payable (1530), both with the code; the creditor is owed the net only."""
+    entries = lines.filter(
+        pl.struct("UnitId", "EntryNo").is_in(
+            lines.filter(pl.col("VatCode") == "8")
+            .select(pl.struct("UnitId", "EntryNo"))
+            .to_series()
+        )
+    )
+    assert entries.select("UnitId", "EntryNo").n_unique() >= 5
+    per_entry = entries.group_by("UnitId", "EntryNo").agg(
+        pl.col("AmtCredit").filter(pl.col("CreditorId").is_not_null()).sum().alias("owed"),
+        pl.col("AccountNo").filter(pl.col("CreditorId").is_not_null()).first().alias("collect"),
+        pl.col("AmtDebit").filter(pl.col("AccountNo") == "4320").sum().alias("net"),
+        pl.col("VatAmt").filter(pl.col("AccountNo") == "4320").sum().alias("vat"),
+        pl.col("AmtDebit").filter(pl.col("AccountNo") == "1500").sum().alias("receivable"),
+        pl.col("AmtCredit").filter(pl.col("AccountNo") == "1530").sum().alias("payable"),
+        pl.col("VatCode").filter(pl.col("AccountNo").is_in(["1500", "1530"])).unique(),
+    )
+    assert (per_entry["owed"] == per_entry["net"]).all()
+    assert (per_entry["receivable"] == per_entry["vat"]).all()
+    assert (per_entry["payable"] == per_entry["vat"]).all()
+    assert (per_entry["vat"] > 0).all()
+    assert set(per_entry["collect"]) == {"1610"}
+    assert per_entry["VatCode"].to_list() == [["8"]] * per_entry.height
+
+
+def test_exempt_sales_carry_the_code_and_no_vat(lines: pl.DataFrame) -> None:
+    exempt = lines.filter(pl.col("VatCode") == "9")
+    assert exempt.height >= 5
+    assert set(exempt["AccountNo"]) == {"8030"}
+    assert (exempt["VatAmt"] == 0).all()
+
+
+def _debtor_lines(lines: pl.DataFrame, journal: str, side: str) -> pl.DataFrame:
+    return lines.filter(
+        (pl.col("JournalId") == journal) & pl.col("DebtorId").is_not_null() & (pl.col(side) > 0)
+    )
+
+
+def test_credit_notes_are_booked_on_their_invoice_number(
+    env: Environment, lines: pl.DataFrame
+) -> None:
+    notes = _debtor_lines(lines, "20", "AmtCredit")
+    invoices = _debtor_lines(lines, "20", "AmtDebit")
+    key = ["UnitId", "DebtorId", "InvoiceId"]
+    joined = notes.join(invoices, on=key, suffix="_invoice")
+    assert joined.height == notes.height  # each is on the number of an invoice of its debtor
+    assert (joined["EntryNo"] > joined["EntryNo_invoice"]).all()
+    full = joined.filter(pl.col("AmtCredit") == pl.col("AmtDebit_invoice"))
+    partial = joined.filter(pl.col("AmtCredit") < pl.col("AmtDebit_invoice"))
+    assert full.height >= 3
+    assert partial.height >= 3
+    assert full.height + partial.height == joined.height
+    items = env.rows("Profit_Debtor_Invoices").rename({"InvoiceNr": "InvoiceId"})
+    # A full credit note closes the item: it leaves AFAS's open list.
+    assert full.join(items, on=key).is_empty()
+    # A partial one lowers the balance, not the invoice amount; the rest is paid later.
+    still_open = partial.join(items, on=key)
+    assert (still_open["AmtInvoice"] == still_open["AmtDebit_invoice"]).all()
+    rest = still_open["AmtDebit_invoice"] - still_open["AmtCredit"]
+    assert (still_open["Balance"] == rest).all()
+    receipts = _debtor_lines(lines, "50", "AmtCredit").join(partial, on=key, suffix="_note")
+    assert (
+        receipts["AmtCredit"] == receipts["AmtDebit_invoice"] - receipts["AmtCredit_note"]
+    ).all()
+    assert receipts.height >= 1
+
+
+@pytest.mark.parametrize(("convention", "sign"), [("unsigned", 1), ("own_side", -1)])
+def test_credit_note_lines_reverse_revenue_and_vat(convention: str, sign: int) -> None:
+    env = Environment(SimulatorConfig(journal_lines=6_000, now=NOW, vat_amount_sign=convention))
+    lines = env.rows("DWH_Financiele_mutaties")
+    notes = _debtor_lines(lines, "20", "AmtCredit").select("UnitId", "EntryNo")
+    note_lines = lines.join(notes, on=["UnitId", "EntryNo"]).filter(pl.col("DebtorId").is_null())
+    revenue = note_lines.filter(pl.col("VatAmt").is_not_null())
+    assert revenue.height >= 6
+    assert (revenue["AmtCredit"] == 0).all()  # revenue debit, VAT debit
+    assert (note_lines["AmtCredit"] == 0).all()
+    rates = {v.code: v.rate_bp for v in chart.VAT_TABLE}
+    for row in revenue.iter_rows(named=True):
+        vat = chart.vat_amount(int(row["AmtDebit"] * 100), rates[row["VatCode"]])
+        assert row["VatAmt"] == sign * Decimal(vat).scaleb(-2)
+
+
+@SIDES
+def test_payments_are_booked_before_their_invoices(lines: pl.DataFrame, side: Side) -> None:
+    """Sales prepayments and purchases entered late: a lower entry number and an earlier
+    entry date than the invoice they pay."""
+    key = ["UnitId", side.party, "InvoiceId"]
+    invoices = (
+        lines.filter((pl.col("JournalId") == side.journal) & (pl.col(side.invoice_side) > 0))
+        .group_by(key)
+        .agg(pl.col("EntryNo").min().alias("invoice_entry"), pl.col("EntryDate").min().alias("on"))
+    )
+    bank = lines.filter((pl.col("JournalId") == "50") & pl.col(side.party).is_not_null())
+    early = bank.join(invoices, on=key).filter(pl.col("EntryNo") < pl.col("invoice_entry"))
+    assert early.height >= 5
+    assert (early["EntryDate"] < early["on"]).all()
+
+
+@SIDES
+def test_the_open_list_shows_a_payment_before_its_invoice_as_a_credit_item(side: Side) -> None:
+    """Until the invoice is booked, AFAS lists the item with the payment's attributes and a
+    negative balance; then with the invoice's attributes, whatever the entry numbers."""
+    env = Environment(SimulatorConfig(journal_lines=20_000, now=NOW, history_days=120))
+
+    def item_lines(item: dict) -> pl.DataFrame:
+        return env.rows("DWH_Financiele_mutaties").filter(
+            (pl.col("UnitId") == item["UnitId"])
+            & (pl.col(side.party) == item[side.party])
+            & (pl.col("InvoiceId") == item["InvoiceNr"])
+        )
+
+    def listed(item: dict) -> pl.DataFrame:
+        return env.rows(side.items).filter(
+            (pl.col("UnitId") == item["UnitId"])
+            & (pl.col(side.party) == item[side.party])
+            & (pl.col("InvoiceNr") == item["InvoiceNr"])
+        )
+
+    item: dict | None = None
+    for _ in range(60):
+        env.advance(days=1)
+        if item is None:
+            credit_items = env.rows(side.items).filter(pl.col("Balance") < 0)
+            if credit_items.height:
+                item = credit_items.row(0, named=True)
+                payment = item_lines(item)
+                assert payment["JournalId"].to_list() == ["50"]
+                assert item["AmtInvoice"] == item["Balance"]
+                assert item[side.date] == payment["VoucherDate"].item()
+        elif not (
+            invoice := item_lines(item).filter(pl.col("JournalId") == side.journal)
+        ).is_empty():
+            break
+    else:
+        pytest.fail("no payment booked before its invoice in 60 days")
+    gross = invoice[side.invoice_side].item()
+    if gross == -item["Balance"]:
+        assert listed(item).is_empty()  # paid in full: the invoice settles it
+    else:
+        after = listed(item).row(0, named=True)
+        assert after["Balance"] == gross + item["Balance"]
+        assert after["AmtInvoice"] == gross
+        assert after[side.date] == invoice["VoucherDate"].item()
+
+
+@SIDES
+def test_opening_items_are_migrated_after_the_fact(
+    env: Environment, lines: pl.DataFrame, side: Side
+) -> None:
+    """One entry per administration in the opening-balance journal, dated on the first day
+    of the history but booked weeks later, under the previous system's numbers."""
+    migration = lines.filter(pl.col("JournalId") == "70")
+    entries = migration.group_by("UnitId").agg(
+        pl.col("EntryNo").n_unique().alias("entries"), pl.col("EntryNo").first()
+    )
+    assert entries.height == 3
+    assert (entries["entries"] == 1).all()
+    assert set(migration["EntryDate"]) == {lines["EntryDate"].min()}
+    for unit, _, entry_no in entries.iter_rows():
+        before = lines.filter((pl.col("UnitId") == unit) & (pl.col("EntryNo") < entry_no))
+        assert before["EntryNo"].n_unique() >= 10  # the first weeks are numbered lower
+    items = migration.filter(pl.col(side.party).is_not_null())
+    assert (items[side.invoice_side] > 0).all()
+    assert items["InvoiceId"].str.contains(r"^OB-\d{4}-\d{4}$").all()
+    invoices = lines.filter(pl.col("JournalId").is_in(["10", "20"]))
+    assert invoices.filter(pl.col("InvoiceId").is_in(items["InvoiceId"].implode())).is_empty()
+    # The old numbers recur in each administration.
+    assert items.group_by("InvoiceId").agg(pl.col("UnitId").n_unique())["UnitId"].max() == 3
+    # Most are paid later; some stay open, listed with the migration line's attributes.
+    listed = env.rows(side.items).join(
+        items.rename({"InvoiceId": "InvoiceNr"}), on=["UnitId", side.party, "InvoiceNr"]
+    )
+    assert 3 <= listed.height < items.height / 2
+    assert (listed["Balance"] == listed[side.invoice_side]).all()
+    assert (listed["AmtInvoice"] == listed[side.invoice_side]).all()
+    assert (listed[side.date] == listed["VoucherDate"]).all()
+    assert (listed[side.date] < listed["EntryDate"]).all()
+    due = pl.col(side.date) + pl.duration(days=pl.col(side.term).cast(pl.Int64))
+    terms = listed.join(env.rows(side.parties), on=side.party).with_columns(due.alias("due"))
+    assert (terms["ExpDate"] == terms["due"]).all()
+
+
+def test_suspense_is_cleared_by_hand_before_and_after_the_receipt(lines: pl.DataFrame) -> None:
+    """Receipts parked on suspense and cleared by a memorial entry onto the debtor's invoice:
+    some days later (a higher entry number), some before the bank statement was imported (a
+    lower entry number, dated on the receipt's date). They are closed, not planted."""
+    suspense = lines.filter(pl.col("AccountNo") == "2999")
+    parked = suspense.filter((pl.col("JournalId") == "50") & (pl.col("AmtCredit") > 0))
+    clearings = suspense.filter((pl.col("JournalId") == "80") & (pl.col("AmtDebit") > 0))
+    pairs = parked.join(
+        clearings, left_on=["UnitId", "AmtCredit"], right_on=["UnitId", "AmtDebit"], suffix="_clr"
+    )
+    later = pairs.filter(pl.col("EntryNo_clr") > pl.col("EntryNo"))
+    first = pairs.filter(pl.col("EntryNo_clr") < pl.col("EntryNo"))
+    assert later.height >= 3
+    assert first.height >= 3
+    assert (first["EntryDate_clr"] == first["EntryDate"]).all()
+    assert (later["EntryDate_clr"] > later["EntryDate"]).all()
+    assert set(pairs["UnitId"]) == {1, 2, 3}
+    # The clearing's other line credits the debtor's invoice, which closes.
+    entries = pairs.select("UnitId", pl.col("EntryNo_clr").alias("EntryNo"))
+    to_debtor = lines.join(entries, on=["UnitId", "EntryNo"]).filter(
+        pl.col("DebtorId").is_not_null()
+    )
+    assert to_debtor.height == pairs.height
+    assert to_debtor["InvoiceId"].str.starts_with("F").all()
