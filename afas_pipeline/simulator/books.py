@@ -186,7 +186,7 @@ class Party:
     email: str
     iban: str
     vat_nr: str
-    kvk: str
+    kvk: str | None  # Chamber of Commerce number: Dutch parties only
     collect: str
     term: str
     credit_limit: int

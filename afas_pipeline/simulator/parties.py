@@ -154,7 +154,7 @@ def new_party(h: History, side: str, created: int, modified: int, *, prospect: b
         email=f"{'info' if side == 'D' else 'facturen'}@{_slug(name)}.{country.lower()}",
         iban=_iban(rng, country),
         vat_nr=_vat_number(rng, country),
-        kvk=f"{rng.randrange(10**7, 10**8)}" if country == "NL" else "",
+        kvk=f"{rng.randrange(10**7, 10**8)}" if country == "NL" else None,
         collect=_collect_account(side, country),
         term=rng.choice(("14", "30", "30")),
         credit_limit=rng.choice((0, 5, 10, 25, 50)) * 100_000,

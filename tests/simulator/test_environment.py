@@ -208,6 +208,8 @@ def test_reference_data(env: Environment) -> None:
     assert home["VatNr"].str.contains(r"^NL\d{9}B01$").all()
     assert abroad["IBAN"].str.contains(r"^(BE\d{14}|DE\d{20})$").all()
     assert abroad["VatNr"].str.contains(r"^(BE0\d{9}|DE\d{9})$").all()
+    assert abroad["ChOfCommNr"].is_null().all()  # no Dutch KvK number; empty is null
+    assert home["ChOfCommNr"].is_not_null().all()
     creditors = env.rows("DWH_Crediteuren")
     foreign = creditors.filter(pl.col("CollectAccount") == "1610")
     assert set(foreign["CreditorName"]) >= {
