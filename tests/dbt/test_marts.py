@@ -4,14 +4,16 @@ found and nothing else, exact types, and the analysts' contract."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 
+import dagster as dg
 import duckdb
 import polars as pl
 import pytest
 
-from tests.conftest import Pipeline
+from tests.conftest import HISTORY_START, NOW, Pipeline, Simulator, pipeline_env
 from tests.dbt.scorecard import score
 from tests.dbt.support import marts_connection, records, rows
 
@@ -358,3 +360,27 @@ def test_open_items_and_aging_match_afas(
         assert found == afas, side
         [(total,)] = rows(marts, f"select sum(total_open) from rpt_{side}_aging")
         assert total == sum(balance for _, balance in afas.values())
+
+
+@pytest.mark.parametrize(("seed", "vat_amount_sign"), [(11, "unsigned"), (23, "own_side")])
+def test_other_seeds_and_vat_sign_conventions_score_perfectly(
+    start_simulator: Callable[..., Simulator],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    seed: int,
+    vat_amount_sign: str,
+) -> None:
+    """With `loaded_pipeline` (seed 7) three seeds in all, both signs of VatAmt: every planted
+    problem found with its difference, no false alarm, no correction for anything else."""
+    simulator = start_simulator(seed=seed, vat_amount_sign=vat_amount_sign)
+    for name, value in pipeline_env(simulator, tmp_path / "data").items():
+        monkeypatch.setenv(name, value)
+    with dg.DagsterInstance.ephemeral() as instance:
+        Pipeline(simulator, tmp_path / "data", instance).run_ok(HISTORY_START, NOW.date())
+    planted = simulator.environment.planted
+    kinds = ("suspense_receipts", "duplicate_invoices", "vat_mismatches", "rounding_differences")
+    assert all(getattr(planted, kind) for kind in kinds)  # something to find, of every kind
+    with marts_connection(tmp_path / "data") as con:
+        card = score(con, planted)
+    assert sum(len(found) for found in card.misses.values()) == 0, card.misses
+    assert sum(len(found) for found in card.false_alarms.values()) == 0, card.false_alarms
