@@ -36,6 +36,11 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 WAREHOUSE_FILE = "warehouse.duckdb"
 MARTS_FILE = "marts.duckdb"
 MARTS_SCHEMA = "marts"
+# DuckDB 2.0 writes storage version 69, which the DuckDB CLI on PyPI (duckdb-cli 1.5.6) and BI
+# tools built on DuckDB 1.x refuse ("can only read versions between 64 and 68"). The analysts'
+# copy is written as DuckDB 1.0 did (version 64): DuckDB 0.10 and every later version read it.
+# The warehouse, read by this pipeline alone, keeps the current format.
+MARTS_STORAGE_VERSION = "v1.0.0"
 BUILD_PID_FILE = "dbt-build.pid"
 BUILDS_DIR = "dbt"  # dbt's target folders, one per build, and the kept parse
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
@@ -227,12 +232,19 @@ def publish_marts(data_dir: Path) -> dict[str, int]:
     target = data_dir / MARTS_FILE
     temporary = data_dir / f"publish-{uuid.uuid4().hex}.duckdb.tmp"
     try:
-        with duckdb.connect(str(temporary)) as con:
+        with duckdb.connect() as con:
+            con.execute(
+                f"attach '{_sql(temporary)}' as published "
+                f"(storage_version '{MARTS_STORAGE_VERSION}')"
+            )
+            con.execute("use published")
             con.execute(f"attach '{_sql(warehouse)}' as warehouse (read_only)")
             counts = _copy_marts(con)
             con.execute("detach warehouse")
             counts.update(copy_outbox_schema(con, data_dir))
-            con.execute("checkpoint")
+            con.execute("checkpoint published")
+            con.execute("use memory")
+            con.execute("detach published")
         built = data_dir / BUILDS_DIR / BUILT_INPUTS_FILE
         inputs = built.read_bytes() if built.exists() else b""
         (data_dir / PUBLISHED_INPUTS_FILE).unlink(missing_ok=True)  # never vouch for old marts
