@@ -10,12 +10,15 @@ read        show the first rows of a GetConnector
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from afas_pipeline.extract.days import amsterdam_today, parse_day
+
+Handler = Callable[[argparse.Namespace], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,6 +81,24 @@ def _simulator(args: argparse.Namespace) -> int:
     return run_from_args(args)
 
 
+def _needs_dbt(handler: Handler) -> Handler:
+    """A command that loads the dbt assets: a project dbt cannot parse is one clear message
+    (with dbt's answer), not a traceback. Imported here: other commands stay quick to start."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        from afas_pipeline.warehouse import DbtProjectNotPreparedError
+
+        try:
+            return handler(args)
+        except DbtProjectNotPreparedError as exc:
+            print(f"afas-pipeline: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+@_needs_dbt
 def _run(args: argparse.Namespace) -> int:
     from afas_pipeline.runner import run_headless, summary_lines
 
@@ -91,6 +112,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if success else 1
 
 
+@_needs_dbt
 def _demo(args: argparse.Namespace) -> int:
     from afas_pipeline.demo import run_demo
 
@@ -98,14 +120,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    """Write dbt's manifest, which Dagster reads to build the asset graph."""
-    import subprocess
+    from afas_pipeline.warehouse import parse_dbt_project
 
-    from afas_pipeline.warehouse import DBT_PROJECT_DIR
-
-    command = ["dbt", "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR)]
-    command += ["--profiles-dir", str(DBT_PROJECT_DIR)]
-    return subprocess.run(command, check=False).returncode
+    return parse_dbt_project().returncode
 
 
 def _connectors(args: argparse.Namespace) -> int:

@@ -20,6 +20,8 @@ import hashlib
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,7 +34,8 @@ import duckdb
 
 from afas_pipeline.extract.storage import write_bytes_atomically
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+# afas_pipeline/dbt_project links to the repository's dbt_project (a wheel carries its files).
+DBT_PROJECT_DIR = (Path(__file__).resolve().parent / "dbt_project").resolve()
 WAREHOUSE_FILE = "warehouse.duckdb"
 MARTS_FILE = "marts.duckdb"
 MARTS_SCHEMA = "marts"
@@ -49,6 +52,47 @@ PUBLISHED_INPUTS_FILE = "marts.inputs"  # beside marts.duckdb: the inputs it was
 KEPT_BUILDS = 3
 _DBT_PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 _VERSIONED = ("dbt-core", "dbt-duckdb", "duckdb")
+
+
+class DbtProjectNotPreparedError(RuntimeError):
+    """dbt could not parse the project, so the asset graph cannot be built from its manifest."""
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the pinned one), else the one on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
+def manifest_path() -> Path:
+    return DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+def parse_dbt_project(*, capture: bool = False) -> subprocess.CompletedProcess[str]:
+    """Write dbt's manifest (`dbt parse`), which Dagster reads to build the asset graph."""
+    command = [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR)]
+    command += ["--profiles-dir", str(DBT_PROJECT_DIR)]
+    return subprocess.run(command, check=False, capture_output=capture, text=True)
+
+
+def ensure_manifest() -> None:
+    """Parse the dbt project if it has no manifest yet: a fresh install (`pip install .`) runs
+    without the set-up's `afas-pipeline prepare`. Costs a stat when the manifest is there."""
+    if manifest_path().exists():
+        return
+    manifest_path().parent.mkdir(parents=True, exist_ok=True)
+    # Processes starting together (the UI's code server and daemon) parse once, not at once.
+    with _flock(manifest_path().parent / "prepare.lock", fcntl.LOCK_EX):
+        if manifest_path().exists():
+            return
+        print(f"Preparing the dbt project in {DBT_PROJECT_DIR} (dbt parse, once) ...", flush=True)
+        parsed = parse_dbt_project(capture=True)
+    if parsed.returncode != 0 or not manifest_path().exists():
+        answer = (parsed.stdout + parsed.stderr).strip()[-2000:]
+        raise DbtProjectNotPreparedError(
+            f"dbt could not parse the project in {DBT_PROJECT_DIR} (exit code "
+            f"{parsed.returncode}): run `afas-pipeline prepare` to try again\n{answer}"
+        )
 
 
 @contextmanager
