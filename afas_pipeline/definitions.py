@@ -4,6 +4,7 @@ import os
 
 import dagster as dg
 
+from afas_pipeline.defs.alerts import WEBHOOK_VARIABLE, AlertWebhookResource, alert_sensors
 from afas_pipeline.defs.dbt import dbt_project, dbt_resource, marts_database, warehouse_models
 from afas_pipeline.defs.extract import APP_CONNECTOR_KEY
 from afas_pipeline.defs.extract import GROUP as EXTRACT_GROUP
@@ -15,6 +16,8 @@ from afas_pipeline.extract_definitions import extract_defs, partitioned_keys, pa
 # when the definitions load.
 REFRESH_CRON = os.environ.get("AFAS_PIPELINE_REFRESH_CRON", "*/15 * * * *")
 DAILY_CRON = os.environ.get("AFAS_PIPELINE_DAILY_CRON", "30 0 * * *")
+# Read at run time through an EnvVar, which fails when unset: empty means alerts are off.
+os.environ.setdefault(WEBHOOK_VARIABLE, "")
 
 dbt_project.prepare_if_dev()  # only under `dagster dev`; the set-up command runs `dbt parse`
 downstream = dg.AssetSelection.assets(warehouse_models, marts_database)
@@ -49,6 +52,10 @@ warehouse_and_writeback = dg.Definitions(
         refresh_cron=REFRESH_CRON,
         daily_cron=DAILY_CRON,
     ),
-    resources={"dbt": dbt_resource()},
+    sensors=alert_sensors,
+    resources={
+        "dbt": dbt_resource(),
+        "alerts": AlertWebhookResource(url=dg.EnvVar(WEBHOOK_VARIABLE)),
+    },
 )
 defs = dg.Definitions.merge(extract_defs, warehouse_and_writeback)
