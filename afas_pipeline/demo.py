@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,25 +11,19 @@ from pathlib import Path
 
 from afas_pipeline.extract.days import amsterdam_today, parse_day
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-# One extract op at a time across all runs keeps AFAS's fair-use limit (each op already runs up
-# to 4 requests in parallel); one dbt build at a time because DuckDB has one writer per file.
-DAGSTER_YAML = """\
-concurrency:
-  pools:
-    default_limit: 1
-telemetry:
-  enabled: false
-"""
+# The deployment's instance settings (the repository's dagster.yaml; a wheel carries a copy):
+# the pools that keep one extract step at a time, run retries, monitoring, no pop-up.
+DAGSTER_YAML = (Path(__file__).resolve().parent / "dagster.yaml").resolve()
+DEFINITIONS_MODULE = "afas_pipeline.definitions"
 
 
 def prepare_dagster_home(data_dir: Path) -> Path:
-    """A DAGSTER_HOME under the data directory, with the pool limits the pipeline relies on."""
+    """A DAGSTER_HOME under the data directory, with the repository's dagster.yaml."""
     home = data_dir / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
+    if not config.exists() or config.read_bytes() != DAGSTER_YAML.read_bytes():
+        shutil.copyfile(DAGSTER_YAML, config)
     return home
 
 
@@ -59,11 +54,11 @@ def run_demo(*, port: int, scale: str, ui: bool) -> int:
 def _dagster_dev(port: int) -> int:
     """`dagster dev` in the foreground until Ctrl-C; the simulator stays up meanwhile."""
     command = [
-        sys.executable, "-m", "dagster", "dev",
-        "-w", str(PROJECT_DIR / "workspace.yaml"), "-p", str(port), "-h", "127.0.0.1",
+        sys.executable, "-m", "dagster", "dev", "-m", DEFINITIONS_MODULE,
+        "-p", str(port), "-h", "127.0.0.1",
     ]  # fmt: skip
     print(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C stops it and the simulator)")
-    process = subprocess.Popen(command, cwd=PROJECT_DIR, preexec_fn=_default_signals)
+    process = subprocess.Popen(command, preexec_fn=_default_signals)
     try:
         return process.wait()
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from afas_pipeline.afas import AfasToken
 from afas_pipeline.simulator.environment import Environment, SimulatorConfig
 from afas_pipeline.simulator.server import ServerThread
 
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the repository
 # A fixed "now" keeps every test deterministic; the history reaches back ~15 months from it.
 NOW = datetime(2026, 11, 20, 14, 30)
 HISTORY_START = date(2025, 1, 1)

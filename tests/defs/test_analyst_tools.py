@@ -12,9 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from afas_pipeline.demo import PROJECT_DIR
 from afas_pipeline.warehouse import MARTS_FILE, WAREHOUSE_FILE
-from tests.conftest import Pipeline
+from tests.conftest import PROJECT_DIR, Pipeline
 
 DUCKDB_CLI = Path(sys.executable).with_name("duckdb")  # what the README's command runs
 # DuckDB writes its storage version as a little-endian integer after the magic bytes "DUCK".
@@ -74,3 +73,4 @@ def test_the_marts_are_published_in_a_storage_version_older_duckdb_reads(
     assert marts == DUCKDB_1_0_STORAGE
     assert marts in CLI_READABLE
     assert warehouse > max(CLI_READABLE)  # the warehouse stays in DuckDB 2.0's own format
+

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from dagster_graphql import DagsterGraphQLClient
 
-from afas_pipeline.demo import PROJECT_DIR, prepare_dagster_home
+from afas_pipeline.demo import prepare_dagster_home
 from afas_pipeline.extract.storage import RawStore
-from tests.conftest import Simulator
+from tests.conftest import PROJECT_DIR, Simulator
 
 BACKFILL_DAYS = ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20"]
 LAUNCH_BACKFILL = """

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from afas_pipeline.demo import PROJECT_DIR
-from tests.conftest import HISTORY_START, NOW, Simulator, pipeline_env
+from tests.conftest import HISTORY_START, NOW, PROJECT_DIR, Simulator, pipeline_env
 
 UV = shutil.which("uv", path=str(Path(sys.executable).parent))  # the set-up installs it
 
