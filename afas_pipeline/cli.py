@@ -43,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run every asset for a range of days, without the UI")
     run.add_argument("--start", type=_day, required=True, help="first day, YYYY-MM-DD")
     run.add_argument("--end", type=_day, required=True, help="last day (inclusive), YYYY-MM-DD")
-    run.add_argument("--verbose", action="store_true", help="print Dagster's event log too")
+    run.add_argument(
+        "--verbose", action="store_true", help="print Dagster's event log and dbt's output too"
+    )
     run.add_argument(
         "--rebuild", action="store_true", help="run the dbt build even if nothing changed"
     )
@@ -53,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=3000, help="port of the Dagster UI")
     demo.add_argument("--scale", default="small", help="simulator size (small, medium, large)")
     demo.add_argument("--no-ui", action="store_true", help="stop after the headless run")
+    demo.add_argument("--verbose", action="store_true", help="print dbt's output too")
     demo.set_defaults(handler=_demo)
 
     prepare = commands.add_parser("prepare", help="parse the dbt project (part of the set-up)")
@@ -100,13 +103,18 @@ def _needs_dbt(handler: Handler) -> Handler:
 
 @_needs_dbt
 def _run(args: argparse.Namespace) -> int:
-    from afas_pipeline.runner import run_headless, summary_lines
+    from afas_pipeline.runner import quiet_dbt_output, run_headless, summary_lines
 
     log_level = "DEBUG" if args.verbose else "WARNING"
-    results = run_headless(args.start, args.end, log_level=log_level, rebuild=args.rebuild)
+    dbt_output = None if args.verbose else quiet_dbt_output()
+    results = run_headless(
+        args.start, args.end, log_level=log_level, rebuild=args.rebuild, dbt_output=dbt_output
+    )
     for line in summary_lines(*results):
         print(line, file=sys.stderr if line.startswith("FAILED") else sys.stdout)
     success = all(result.success for result in results)
+    if not success and dbt_output is not None and dbt_output.exists():
+        print(f"dbt's output: {dbt_output}", file=sys.stderr)
     runs = ", ".join(result.run_id for result in results)
     print(f"run {runs} {'succeeded' if success else 'FAILED'}: {args.start}..{args.end}")
     return 0 if success else 1
@@ -116,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from afas_pipeline.demo import run_demo
 
-    return run_demo(port=args.port, scale=args.scale, ui=not args.no_ui)
+    return run_demo(port=args.port, scale=args.scale, ui=not args.no_ui, verbose=args.verbose)
 
 
 def _prepare(args: argparse.Namespace) -> int:

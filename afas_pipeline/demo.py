@@ -27,8 +27,8 @@ def prepare_dagster_home(data_dir: Path) -> Path:
     return home
 
 
-def run_demo(*, port: int, scale: str, ui: bool) -> int:
-    from afas_pipeline.runner import run_range, summary_lines
+def run_demo(*, port: int, scale: str, ui: bool, verbose: bool = False) -> int:
+    from afas_pipeline.runner import quiet_dbt_output, run_range, summary_lines
     from afas_pipeline.simulator.process import SimulatorProcess
 
     data_dir = Path(os.environ.get("AFAS_PIPELINE_DATA_DIR", "data")).resolve()
@@ -42,13 +42,41 @@ def run_demo(*, port: int, scale: str, ui: bool) -> int:
         start = parse_day(os.environ.get("AFAS_PIPELINE_START_DATE", "2025-01-01"))
         end = amsterdam_today()
         print(f"Loading {start}..{end} into {data_dir} ...", flush=True)
-        result = run_range(start, end, log_level="WARNING")
+        dbt_output = None if verbose else quiet_dbt_output()
+        result = run_range(start, end, log_level="WARNING", dbt_output=dbt_output)
         print("\n".join(summary_lines(result)))
         if not result.success:
+            if dbt_output is not None and dbt_output.exists():
+                print(f"dbt's output: {dbt_output}")
             return 1
+        print("\n".join(marts_summary(data_dir)), flush=True)
         if not ui:
             return 0
         return _dagster_dev(port)
+
+
+def marts_summary(data_dir: Path) -> list[str]:
+    """Where the marts are, what the reconciliation found, and a query to try on them."""
+    from afas_pipeline.warehouse import MARTS_FILE, findings
+
+    marts = data_dir / MARTS_FILE
+    found = findings(data_dir)
+    lines = ["", f"The marts: {_shown(marts)}", "What the reconciliation found:"]
+    lines += [f"  {table:42} {count}" for table, count in found.items()]
+    with_findings = [table for table, count in found.items() if count]
+    query = f"from {with_findings[0]} limit 10" if with_findings else "show tables"
+    duckdb_cli = Path(sys.executable).with_name("duckdb")
+    cli = _shown(duckdb_cli) if duckdb_cli.exists() else "duckdb"
+    lines += ["Try:", f'  {cli} -readonly {_shown(marts)} -c "{query}"']
+    return lines
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when it is below it, as a person types it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _dagster_dev(port: int) -> int:

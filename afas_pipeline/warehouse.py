@@ -49,6 +49,9 @@ BUILDS_DIR = "dbt"  # dbt's target folders, one per build, and the kept parse
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 BUILT_INPUTS_FILE = "built.inputs"  # in BUILDS_DIR: the inputs of the last complete build
 PUBLISHED_INPUTS_FILE = "marts.inputs"  # beside marts.duckdb: the inputs it was built from
+DBT_OUTPUT_FILE = "output.log"  # in BUILDS_DIR: dbt's output of the last quiet headless run
+# A reconciliation row whose status is one of these needs nothing; every other row is a finding.
+SETTLED_STATUSES = ("ok", "resolved")
 KEPT_BUILDS = 3
 _DBT_PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 _VERSIONED = ("dbt-core", "dbt-duckdb", "duckdb")
@@ -319,3 +322,23 @@ def _copy_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def _sql(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+def findings(data_dir: Path) -> dict[str, int]:
+    """What the published reconciliation marts found: per `rec_*` table, its rows whose status
+    is not settled (all rows of a table without a status)."""
+    found = {}
+    with duckdb.connect(str(data_dir / MARTS_FILE), read_only=True) as con:
+        tables = con.execute(
+            "select table_name, list(column_name) from duckdb_columns() "
+            "where schema_name = 'main' and table_name like 'rec\\_%' escape '\\' "
+            "group by table_name order by table_name"
+        ).fetchall()
+        for table, columns in tables:
+            where = "where status not in $settled" if "status" in columns else ""
+            row = con.execute(
+                f'select count(*) from main."{table}" {where}',
+                {"settled": list(SETTLED_STATUSES)} if where else {},
+            ).fetchone()
+            found[table] = int(row[0]) if row else 0
+    return found

@@ -10,7 +10,7 @@ never appears in logs, metadata or errors. The sensors run in Dagster's daemon (
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import dagster as dg
 import httpx
@@ -53,9 +53,14 @@ class AlertWebhookResource(dg.ConfigurableResource):
 
 def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     """The checks of severity ERROR that failed in the run, one line each."""
+    records = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    return check_failures(r.dagster_event.event_specific_data for r in records)  # type: ignore[union-attr]
+
+
+def check_failures(evaluations: Iterable[dg.AssetCheckEvaluation]) -> list[str]:
+    """The failed checks of severity ERROR among `evaluations`: asset, check and description."""
     lines = []
-    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-        evaluation = record.dagster_event.event_specific_data  # type: ignore[union-attr]
+    for evaluation in evaluations:
         if evaluation.passed or evaluation.severity != dg.AssetCheckSeverity.ERROR:
             continue
         name = f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}"

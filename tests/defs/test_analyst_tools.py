@@ -74,3 +74,25 @@ def test_the_marts_are_published_in_a_storage_version_older_duckdb_reads(
     assert marts in CLI_READABLE
     assert warehouse > max(CLI_READABLE)  # the warehouse stays in DuckDB 2.0's own format
 
+
+def test_the_demo_ends_with_the_findings_and_a_query_that_runs(loaded_pipeline: Pipeline) -> None:
+    from afas_pipeline.demo import marts_summary
+
+    lines = marts_summary(loaded_pipeline.data_dir)
+
+    marts = loaded_pipeline.data_dir / MARTS_FILE
+    assert f"The marts: {marts}" in lines
+    shown = {line.split()[0]: int(line.split()[1]) for line in lines if line.startswith("  rec_")}
+    with duckdb.connect(str(marts), read_only=True) as con:
+        rec_tables = [t for (t,) in con.execute("show tables").fetchall() if t.startswith("rec_")]
+        assert sorted(shown) == sorted(rec_tables)
+        open_vat = con.execute(
+            "select count(*) from rec_vat_mismatches where status not in ('ok', 'resolved')"
+        ).fetchone()
+    assert open_vat is not None
+    assert shown["rec_vat_mismatches"] == open_vat[0] > 0  # the simulator plants them
+    assert shown["rec_gl_vs_afas"] == 0  # the warehouse equals AFAS
+    query = lines[-1].split(' -c "', 1)[1].rstrip('"')
+    tried = run_cli(marts, query)
+    assert tried.returncode == 0, tried.stderr
+    assert len(tried.stdout.splitlines()) > 1
