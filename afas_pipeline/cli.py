@@ -3,6 +3,8 @@
 simulator   run the embedded AFAS simulator
 run         run the pipeline headless for a range of days (cron, CI)
 demo        the whole pipeline against the simulator, then the Dagster UI
+corrections list the proposed corrections and their state
+writeback   approve corrections and post them to AFAS (a dry run unless --send)
 connectors  list what the token may use (metainfo)
 read        show the first rows of a GetConnector
 """
@@ -32,6 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from afas_pipeline.simulator.__main__ import build_arg_parser
+    from afas_pipeline.writeback.__main__ import add_arguments as add_writeback_arguments
 
     parser = argparse.ArgumentParser(prog="afas-pipeline", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -57,6 +60,21 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-ui", action="store_true", help="stop after the headless run")
     demo.add_argument("--verbose", action="store_true", help="print dbt's output too")
     demo.set_defaults(handler=_demo)
+
+    corrections = commands.add_parser(
+        "corrections", help="list the proposed corrections, who approved them and their state"
+    )
+    corrections.add_argument("--data-dir", default=os.environ.get("AFAS_PIPELINE_DATA_DIR", "data"))
+    corrections.set_defaults(handler=_corrections)
+
+    writeback = commands.add_parser(
+        "writeback",
+        help="approve corrections and post them to AFAS as FiEntries (a dry run unless --send)",
+        description="Prints a line per step, then a JSON summary. Exit code 1 when a "
+        "correction is rejected (or would be), fails, or the run cannot start.",
+    )
+    add_writeback_arguments(writeback)
+    writeback.set_defaults(handler=_writeback)
 
     prepare = commands.add_parser("prepare", help="parse the dbt project (part of the set-up)")
     prepare.set_defaults(handler=_prepare)
@@ -125,6 +143,55 @@ def _demo(args: argparse.Namespace) -> int:
     from afas_pipeline.demo import run_demo
 
     return run_demo(port=args.port, scale=args.scale, ui=not args.no_ui, verbose=args.verbose)
+
+
+def _writeback(args: argparse.Namespace) -> int:
+    from afas_pipeline.writeback.__main__ import run_from_args
+
+    return run_from_args(args)
+
+
+def _corrections(args: argparse.Namespace) -> int:
+    """One line per proposed correction: what an approver needs to choose, without SQL."""
+    from pathlib import Path
+
+    from afas_pipeline.writeback.corrections import CorrectionsUnavailableError, read_corrections
+    from afas_pipeline.writeback.outbox import Outbox
+
+    data_dir = Path(args.data_dir)
+    try:
+        proposed = read_corrections(data_dir)
+    except CorrectionsUnavailableError as exc:
+        print(f"corrections: {exc}", file=sys.stderr)
+        return 1
+    outbox = Outbox(data_dir)
+    rows = {r["correction_id"]: r for r in outbox.table()} if outbox.path.exists() else {}
+    lines = [("correction", "admin", "amount", "approved by", "state", "reason")]
+    for c in proposed:
+        row = rows.get(c.correction_id, {})
+        approved_by = row.get("approved_by") or ""
+        if approved_by and row.get("approved_hash") != c.content_hash:
+            approved_by = f"({approved_by}, before it changed)"  # needs approving again
+        state = row.get("state") or "new"  # in the outbox once a write-back run has seen it
+        amount = format(c.total_debit, "f")
+        lines.append(
+            (c.correction_id, str(c.administration_id), amount, approved_by, state, c.reason or "")
+        )
+    _print_columns(lines, right_aligned={1, 2})
+    approve = "afas-pipeline writeback --approve ID... --approved-by NAME"
+    print(f"{len(proposed)} proposed; approve with `{approve}` (add --send to post)")
+    return 0
+
+
+def _print_columns(lines: list[tuple[str, ...]], *, right_aligned: set[int]) -> None:
+    """Aligned columns; the last one (free text) as it is."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]) - 1)]
+    for line in lines:
+        cells = [
+            cell.rjust(width) if i in right_aligned else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(line[:-1], widths, strict=True))
+        ]
+        print("  ".join([*cells, line[-1]]).rstrip())
 
 
 def _prepare(args: argparse.Namespace) -> int:
