@@ -14,7 +14,6 @@ from afas_pipeline.extract.days import amsterdam_today, parse_day
 # The deployment's instance settings (the repository's dagster.yaml; a wheel carries a copy):
 # the pools that keep one extract step at a time, run retries, monitoring, no pop-up.
 DAGSTER_YAML = (Path(__file__).resolve().parent / "dagster.yaml").resolve()
-DEFINITIONS_MODULE = "afas_pipeline.definitions"
 
 
 def prepare_dagster_home(data_dir: Path) -> Path:
@@ -79,14 +78,22 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _dagster_dev(port: int) -> int:
-    """`dagster dev` in the foreground until Ctrl-C; the simulator stays up meanwhile."""
-    command = [
-        sys.executable, "-m", "dagster", "dev", "-m", DEFINITIONS_MODULE,
-        "-p", str(port), "-h", "127.0.0.1",
+def dagster_dev_command(port: int) -> list[str]:
+    """`dagster dev` on the pipeline's definitions: the module, not workspace.yaml, so that an
+    installed package runs it too."""
+    return [
+        sys.executable, "-m", "dagster", "dev", "-m", "afas_pipeline.definitions", "-a", "defs",
+        "-h", "127.0.0.1", "-p", str(port),
     ]  # fmt: skip
+
+
+def _dagster_dev(port: int) -> int:
+    """`dagster dev` in the foreground until Ctrl-C; the simulator stays up meanwhile. It runs in
+    DAGSTER_HOME: from the repository's folder it would warn that its dagster.yaml is not used."""
     print(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C stops it and the simulator)")
-    process = subprocess.Popen(command, preexec_fn=_default_signals)
+    process = subprocess.Popen(
+        dagster_dev_command(port), cwd=os.environ["DAGSTER_HOME"], preexec_fn=_default_signals
+    )
     try:
         return process.wait()
     except KeyboardInterrupt:

@@ -1,5 +1,5 @@
-"""The UI path: `dagster dev` with workspace.yaml, and a backfill launched through its GraphQL API
-runs as one run over the range and lands every day."""
+"""The UI path: `dagster dev` as the demo starts it, and a backfill launched through its GraphQL
+API runs as one run over the range and lands every day."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from dagster_graphql import DagsterGraphQLClient
 
-from afas_pipeline.demo import prepare_dagster_home
+from afas_pipeline.demo import dagster_dev_command, prepare_dagster_home
 from afas_pipeline.extract.storage import RawStore
-from tests.conftest import PROJECT_DIR, Simulator
+from tests.conftest import Simulator
 
 BACKFILL_DAYS = ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20"]
 LAUNCH_BACKFILL = """
@@ -63,12 +63,11 @@ def dagster_dev(
         "DAGSTER_HOME": str(prepare_dagster_home(data_dir)),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    command = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_DIR / "workspace.yaml")]
-    command += ["-h", "127.0.0.1", "-p", str(port)]
+    command = dagster_dev_command(port)  # what the demo runs
     log = (tmp_path / "dagster-dev.log").open("w")
     process = subprocess.Popen(
         command,
-        cwd=PROJECT_DIR,
+        cwd=env["DAGSTER_HOME"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
