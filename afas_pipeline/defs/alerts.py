@@ -17,6 +17,7 @@ import httpx
 from pydantic import Field
 
 WEBHOOK_VARIABLE = "AFAS_ALERT_WEBHOOK_URL"
+ALERTS_OFF = f"alerts are off: {WEBHOOK_VARIABLE} is not set"
 MAX_ITEMS = 10  # lines per alert: the rest is counted, the UI has it all
 MAX_LINE = 600  # characters: an AFAS error with its hint fits
 
@@ -100,7 +101,7 @@ def alert_on_run_failure(
     context: dg.RunFailureSensorContext, alerts: AlertWebhookResource
 ) -> dg.SkipReason | None:
     if not alerts.enabled:
-        return dg.SkipReason(f"alerts are off: {WEBHOOK_VARIABLE} is not set")
+        return dg.SkipReason(ALERTS_OFF)
     run = context.dagster_run
     problems = [*_step_failures(context), *failed_checks(context.instance, run.run_id)]
     alerts.post(alert_text("run FAILED", run, problems or [context.failure_event.message or ""]))
@@ -119,7 +120,7 @@ def alert_on_failed_checks(
     context: dg.RunStatusSensorContext, alerts: AlertWebhookResource
 ) -> dg.SkipReason | None:
     if not alerts.enabled:
-        return dg.SkipReason(f"alerts are off: {WEBHOOK_VARIABLE} is not set")
+        return dg.SkipReason(ALERTS_OFF)
     run = context.dagster_run
     problems = failed_checks(context.instance, run.run_id)
     if not problems:
