@@ -88,7 +88,10 @@ def ensure_manifest() -> None:
     with _flock(manifest_path().parent / "prepare.lock", fcntl.LOCK_EX):
         if manifest_path().exists():
             return
-        print(f"Preparing the dbt project in {DBT_PROJECT_DIR} (dbt parse, once) ...", flush=True)
+        # On stderr: a headless run sends stdout to a log file while dbt runs.
+        print(
+            f"Preparing the dbt project in {DBT_PROJECT_DIR} (dbt parse, once) ...", file=sys.stderr
+        )
         parsed = parse_dbt_project(capture=True)
     if parsed.returncode != 0 or not manifest_path().exists():
         answer = (parsed.stdout + parsed.stderr).strip()[-2000:]
