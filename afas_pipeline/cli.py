@@ -3,6 +3,8 @@
 simulator   run the embedded AFAS simulator
 run         run the pipeline headless for a range of days (cron, CI)
 demo        the whole pipeline against the simulator, then the Dagster UI
+corrections list the proposed corrections and their state
+writeback   approve corrections and post them to AFAS (a dry run unless --send)
 connectors  list what the token may use (metainfo)
 read        show the first rows of a GetConnector
 """
@@ -10,12 +12,15 @@ read        show the first rows of a GetConnector
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from afas_pipeline.extract.days import amsterdam_today, parse_day
+
+Handler = Callable[[argparse.Namespace], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,6 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from afas_pipeline.simulator.__main__ import build_arg_parser
+    from afas_pipeline.writeback.__main__ import add_arguments as add_writeback_arguments
 
     parser = argparse.ArgumentParser(prog="afas-pipeline", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -40,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run every asset for a range of days, without the UI")
     run.add_argument("--start", type=_day, required=True, help="first day, YYYY-MM-DD")
     run.add_argument("--end", type=_day, required=True, help="last day (inclusive), YYYY-MM-DD")
-    run.add_argument("--verbose", action="store_true", help="print Dagster's event log too")
+    run.add_argument(
+        "--verbose", action="store_true", help="print Dagster's event log and dbt's output too"
+    )
     run.add_argument(
         "--rebuild", action="store_true", help="run the dbt build even if nothing changed"
     )
@@ -50,7 +58,23 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=3000, help="port of the Dagster UI")
     demo.add_argument("--scale", default="small", help="simulator size (small, medium, large)")
     demo.add_argument("--no-ui", action="store_true", help="stop after the headless run")
+    demo.add_argument("--verbose", action="store_true", help="print dbt's output too")
     demo.set_defaults(handler=_demo)
+
+    corrections = commands.add_parser(
+        "corrections", help="list the proposed corrections, who approved them and their state"
+    )
+    corrections.add_argument("--data-dir", default=os.environ.get("AFAS_PIPELINE_DATA_DIR", "data"))
+    corrections.set_defaults(handler=_corrections)
+
+    writeback = commands.add_parser(
+        "writeback",
+        help="approve corrections and post them to AFAS as FiEntries (a dry run unless --send)",
+        description="Prints a line per step, then a JSON summary. Exit code 1 when a "
+        "correction is rejected (or would be), fails, or the run cannot start.",
+    )
+    add_writeback_arguments(writeback)
+    writeback.set_defaults(handler=_writeback)
 
     prepare = commands.add_parser("prepare", help="parse the dbt project (part of the set-up)")
     prepare.set_defaults(handler=_prepare)
@@ -78,34 +102,102 @@ def _simulator(args: argparse.Namespace) -> int:
     return run_from_args(args)
 
 
+def _needs_dbt(handler: Handler) -> Handler:
+    """A command that loads the dbt assets: a project dbt cannot parse is one clear message
+    (with dbt's answer), not a traceback. Imported here: other commands stay quick to start."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        from afas_pipeline.warehouse import DbtProjectNotPreparedError
+
+        try:
+            return handler(args)
+        except DbtProjectNotPreparedError as exc:
+            print(f"afas-pipeline: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+@_needs_dbt
 def _run(args: argparse.Namespace) -> int:
-    from afas_pipeline.runner import run_headless, summary_lines
+    from afas_pipeline.runner import quiet_dbt_output, run_headless, summary_lines
 
     log_level = "DEBUG" if args.verbose else "WARNING"
-    results = run_headless(args.start, args.end, log_level=log_level, rebuild=args.rebuild)
+    dbt_output = None if args.verbose else quiet_dbt_output()
+    results = run_headless(
+        args.start, args.end, log_level=log_level, rebuild=args.rebuild, dbt_output=dbt_output
+    )
     for line in summary_lines(*results):
         print(line, file=sys.stderr if line.startswith("FAILED") else sys.stdout)
     success = all(result.success for result in results)
+    if not success and dbt_output is not None and dbt_output.exists():
+        print(f"dbt's output: {dbt_output}", file=sys.stderr)
     runs = ", ".join(result.run_id for result in results)
     print(f"run {runs} {'succeeded' if success else 'FAILED'}: {args.start}..{args.end}")
     return 0 if success else 1
 
 
+@_needs_dbt
 def _demo(args: argparse.Namespace) -> int:
     from afas_pipeline.demo import run_demo
 
-    return run_demo(port=args.port, scale=args.scale, ui=not args.no_ui)
+    return run_demo(port=args.port, scale=args.scale, ui=not args.no_ui, verbose=args.verbose)
+
+
+def _writeback(args: argparse.Namespace) -> int:
+    from afas_pipeline.writeback.__main__ import run_from_args
+
+    return run_from_args(args)
+
+
+def _corrections(args: argparse.Namespace) -> int:
+    """One line per proposed correction: what an approver needs to choose, without SQL."""
+    from pathlib import Path
+
+    from afas_pipeline.writeback.corrections import CorrectionsUnavailableError, read_corrections
+    from afas_pipeline.writeback.outbox import Outbox
+
+    data_dir = Path(args.data_dir)
+    try:
+        proposed = read_corrections(data_dir)
+    except CorrectionsUnavailableError as exc:
+        print(f"corrections: {exc}", file=sys.stderr)
+        return 1
+    outbox = Outbox(data_dir)
+    rows = {r["correction_id"]: r for r in outbox.table()} if outbox.path.exists() else {}
+    lines = [("correction", "admin", "amount", "approved by", "state", "reason")]
+    for c in proposed:
+        row = rows.get(c.correction_id, {})
+        approved_by = row.get("approved_by") or ""
+        if approved_by and row.get("approved_hash") != c.content_hash:
+            approved_by = f"({approved_by}, before it changed)"  # needs approving again
+        state = row.get("state") or "new"  # in the outbox once a write-back run has seen it
+        amount = format(c.total_debit, "f")
+        lines.append(
+            (c.correction_id, str(c.administration_id), amount, approved_by, state, c.reason or "")
+        )
+    _print_columns(lines, right_aligned={1, 2})
+    approve = "afas-pipeline writeback --approve ID... --approved-by NAME"
+    print(f"{len(proposed)} proposed; approve with `{approve}` (add --send to post)")
+    return 0
+
+
+def _print_columns(lines: list[tuple[str, ...]], *, right_aligned: set[int]) -> None:
+    """Aligned columns; the last one (free text) as it is."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]) - 1)]
+    for line in lines:
+        cells = [
+            cell.rjust(width) if i in right_aligned else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(line[:-1], widths, strict=True))
+        ]
+        print("  ".join([*cells, line[-1]]).rstrip())
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    """Write dbt's manifest, which Dagster reads to build the asset graph."""
-    import subprocess
+    from afas_pipeline.warehouse import parse_dbt_project
 
-    from afas_pipeline.warehouse import DBT_PROJECT_DIR
-
-    command = ["dbt", "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR)]
-    command += ["--profiles-dir", str(DBT_PROJECT_DIR)]
-    return subprocess.run(command, check=False).returncode
+    return parse_dbt_project().returncode
 
 
 def _connectors(args: argparse.Namespace) -> int:

@@ -4,22 +4,20 @@ import os
 
 import dagster as dg
 
+from afas_pipeline.defs.alerts import WEBHOOK_VARIABLE, AlertWebhookResource, alert_sensors
 from afas_pipeline.defs.dbt import dbt_project, dbt_resource, marts_database, warehouse_models
 from afas_pipeline.defs.extract import APP_CONNECTOR_KEY
 from afas_pipeline.defs.extract import GROUP as EXTRACT_GROUP
 from afas_pipeline.defs.schedules import build_schedules
 from afas_pipeline.defs.writeback import writeback_assets, writeback_checks, writeback_job
-from afas_pipeline.extract_definitions import (
-    extract_defs,
-    freshness_checks,
-    partitioned_keys,
-    partitions,
-)
+from afas_pipeline.extract_definitions import extract_defs, partitioned_keys, partitions
 
 # Structure, not secrets: the schedules' cron strings shape the definitions, so they are read
 # when the definitions load.
 REFRESH_CRON = os.environ.get("AFAS_PIPELINE_REFRESH_CRON", "*/15 * * * *")
 DAILY_CRON = os.environ.get("AFAS_PIPELINE_DAILY_CRON", "30 0 * * *")
+# Read at run time through an EnvVar, which fails when unset: empty means alerts are off.
+os.environ.setdefault(WEBHOOK_VARIABLE, "")
 
 dbt_project.prepare_if_dev()  # only under `dagster dev`; the set-up command runs `dbt parse`
 downstream = dg.AssetSelection.assets(warehouse_models, marts_database)
@@ -36,12 +34,6 @@ daily_job = dg.define_asset_job(
     description="A day of changes, the reference data, the deletion checks, and the marts.",
 )
 
-freshness_job = dg.define_asset_job(
-    "afas_freshness_job",
-    selection=dg.AssetSelection.checks(freshness_checks),
-    description="Checks that every connector was loaded recently.",
-)
-
 warehouse_job = dg.define_asset_job(
     "afas_warehouse_job",
     selection=downstream,
@@ -53,21 +45,17 @@ warehouse_and_writeback = dg.Definitions(
     assets=[warehouse_models, marts_database, *writeback_assets],
     asset_checks=writeback_checks,
     # The write-back is never scheduled: an operator launches it, approving corrections.
-    jobs=[refresh_job, daily_job, freshness_job, warehouse_job, writeback_job],
-    schedules=[
-        *build_schedules(
-            refresh_job=refresh_job,
-            daily_job=daily_job,
-            refresh_cron=REFRESH_CRON,
-            daily_cron=DAILY_CRON,
-        ),
-        dg.ScheduleDefinition(
-            name="afas_freshness_hourly",
-            job=freshness_job,
-            cron_schedule="5 * * * *",
-            default_status=dg.DefaultScheduleStatus.RUNNING,
-        ),
-    ],
-    resources={"dbt": dbt_resource()},
+    jobs=[refresh_job, daily_job, warehouse_job, writeback_job],
+    schedules=build_schedules(
+        refresh_job=refresh_job,
+        daily_job=daily_job,
+        refresh_cron=REFRESH_CRON,
+        daily_cron=DAILY_CRON,
+    ),
+    sensors=alert_sensors,
+    resources={
+        "dbt": dbt_resource(),
+        "alerts": AlertWebhookResource(url=dg.EnvVar(WEBHOOK_VARIABLE)),
+    },
 )
 defs = dg.Definitions.merge(extract_defs, warehouse_and_writeback)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,30 +11,23 @@ from pathlib import Path
 
 from afas_pipeline.extract.days import amsterdam_today, parse_day
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-# One extract op at a time across all runs keeps AFAS's fair-use limit (each op already runs up
-# to 4 requests in parallel); one dbt build at a time because DuckDB has one writer per file.
-DAGSTER_YAML = """\
-concurrency:
-  pools:
-    default_limit: 1
-telemetry:
-  enabled: false
-"""
+# The deployment's instance settings (the repository's dagster.yaml; a wheel carries a copy):
+# the pools that keep one extract step at a time, run retries, monitoring, no pop-up.
+DAGSTER_YAML = (Path(__file__).resolve().parent / "dagster.yaml").resolve()
 
 
 def prepare_dagster_home(data_dir: Path) -> Path:
-    """A DAGSTER_HOME under the data directory, with the pool limits the pipeline relies on."""
+    """A DAGSTER_HOME under the data directory, with the repository's dagster.yaml."""
     home = data_dir / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
+    if not config.exists() or config.read_bytes() != DAGSTER_YAML.read_bytes():
+        shutil.copyfile(DAGSTER_YAML, config)
     return home
 
 
-def run_demo(*, port: int, scale: str, ui: bool) -> int:
-    from afas_pipeline.runner import run_range, summary_lines
+def run_demo(*, port: int, scale: str, ui: bool, verbose: bool = False) -> int:
+    from afas_pipeline.runner import quiet_dbt_output, run_range, summary_lines
     from afas_pipeline.simulator.process import SimulatorProcess
 
     data_dir = Path(os.environ.get("AFAS_PIPELINE_DATA_DIR", "data")).resolve()
@@ -47,23 +41,59 @@ def run_demo(*, port: int, scale: str, ui: bool) -> int:
         start = parse_day(os.environ.get("AFAS_PIPELINE_START_DATE", "2025-01-01"))
         end = amsterdam_today()
         print(f"Loading {start}..{end} into {data_dir} ...", flush=True)
-        result = run_range(start, end, log_level="WARNING")
+        dbt_output = None if verbose else quiet_dbt_output()
+        result = run_range(start, end, log_level="WARNING", dbt_output=dbt_output)
         print("\n".join(summary_lines(result)))
         if not result.success:
+            if dbt_output is not None and dbt_output.exists():
+                print(f"dbt's output: {dbt_output}")
             return 1
+        print("\n".join(marts_summary(data_dir)), flush=True)
         if not ui:
             return 0
         return _dagster_dev(port)
 
 
-def _dagster_dev(port: int) -> int:
-    """`dagster dev` in the foreground until Ctrl-C; the simulator stays up meanwhile."""
-    command = [
-        sys.executable, "-m", "dagster", "dev",
-        "-w", str(PROJECT_DIR / "workspace.yaml"), "-p", str(port), "-h", "127.0.0.1",
+def marts_summary(data_dir: Path) -> list[str]:
+    """Where the marts are, what the reconciliation found, and a query to try on them."""
+    from afas_pipeline.warehouse import MARTS_FILE, findings
+
+    marts = data_dir / MARTS_FILE
+    found = findings(data_dir)
+    lines = ["", f"The marts: {_shown(marts)}", "What the reconciliation found:"]
+    lines += [f"  {table:42} {count}" for table, count in found.items()]
+    with_findings = [table for table, count in found.items() if count]
+    query = f"from {with_findings[0]} limit 10" if with_findings else "show tables"
+    duckdb_cli = Path(sys.executable).with_name("duckdb")
+    cli = _shown(duckdb_cli) if duckdb_cli.exists() else "duckdb"
+    lines += ["Try:", f'  {cli} -readonly {_shown(marts)} -c "{query}"']
+    return lines
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when it is below it, as a person types it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def dagster_dev_command(port: int) -> list[str]:
+    """`dagster dev` on the pipeline's definitions: the module, not workspace.yaml, so that an
+    installed package runs it too."""
+    return [
+        sys.executable, "-m", "dagster", "dev", "-m", "afas_pipeline.definitions", "-a", "defs",
+        "-h", "127.0.0.1", "-p", str(port),
     ]  # fmt: skip
+
+
+def _dagster_dev(port: int) -> int:
+    """`dagster dev` in the foreground until Ctrl-C; the simulator stays up meanwhile. It runs in
+    DAGSTER_HOME: from the repository's folder it would warn that its dagster.yaml is not used."""
     print(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C stops it and the simulator)")
-    process = subprocess.Popen(command, cwd=PROJECT_DIR, preexec_fn=_default_signals)
+    process = subprocess.Popen(
+        dagster_dev_command(port), cwd=os.environ["DAGSTER_HOME"], preexec_fn=_default_signals
+    )
     try:
         return process.wait()
     except KeyboardInterrupt:

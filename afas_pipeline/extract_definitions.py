@@ -6,13 +6,12 @@ so a run that finds nothing new never pays for importing dbt (~3.5 s of its star
 """
 
 import os
-from datetime import timedelta
 
 import dagster as dg
 
-from afas_pipeline.defs.checks import build_freshness_checks
 from afas_pipeline.defs.extract import GROUP as EXTRACT_GROUP
-from afas_pipeline.defs.extract import build_extract_assets, daily_partitions
+from afas_pipeline.defs.extract import asset_key, build_extract_assets, daily_partitions
+from afas_pipeline.defs.freshness import with_freshness_policy
 from afas_pipeline.defs.resources import DEFAULT_DATA_DIR, AfasResource, StorageResource
 from afas_pipeline.extract.specs import extract_specs
 
@@ -34,9 +33,11 @@ for _name, _default in {
 EXTRACT_JOB = "afas_extract_job"
 partitions = daily_partitions(START_DATE)
 specs = extract_specs()
-extract_assets = build_extract_assets(specs, partitions)
+# Every connector must have been read within a day: a policy per connector asset.
+extract_assets = with_freshness_policy(
+    build_extract_assets(specs, partitions), [asset_key(spec) for spec in specs]
+)
 partitioned_keys = [key for a in extract_assets if a.partitions_def for key in a.keys]
-freshness_checks = build_freshness_checks(specs, max_age=timedelta(hours=26))
 
 extract_job = dg.define_asset_job(
     EXTRACT_JOB,
@@ -48,7 +49,6 @@ extract_job = dg.define_asset_job(
 
 extract_defs = dg.Definitions(
     assets=extract_assets,
-    asset_checks=[freshness_checks],
     jobs=[extract_job],
     resources={
         "afas": AfasResource(

@@ -3,14 +3,17 @@ or, as the headless command does, the extraction and then the warehouse build if
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
-from afas_pipeline.warehouse import up_to_date
+from afas_pipeline.defs.alerts import check_failures
+from afas_pipeline.warehouse import BUILDS_DIR, DBT_OUTPUT_FILE, up_to_date
 
 DAILY_JOB = "afas_daily_job"
 EXTRACT_JOB = "afas_extract_job"
@@ -36,17 +39,21 @@ def run_range(
     job_name: str = DAILY_JOB,
     log_level: str = "INFO",
     rebuild: bool = False,
+    dbt_output: Path | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Materialize every asset of `job_name` for the days `start..end` (inclusive) in one run.
 
     The partitioned assets read the whole range in a few filtered, paged calls (the single-run
     backfill policy), exactly as a backfill launched from the UI does. The dbt build is skipped
-    when nothing it reads changed since the published marts, unless `rebuild`.
+    when nothing it reads changed since the published marts, unless `rebuild`. dbt's own
+    output (a line per model and test) goes to the file `dbt_output`, if given, else to stdout.
     """
     if end < start:
         raise ValueError(f"--end {end} is before --start {start}")
     tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
-    return _execute(job_name, instance or _instance(), log_level, rebuild=rebuild, tags=tags)
+    instance = instance or _instance()
+    with _stdout_to(dbt_output):
+        return _execute(job_name, instance, log_level, rebuild=rebuild, tags=tags)
 
 
 def run_headless(
@@ -56,10 +63,11 @@ def run_headless(
     instance: dg.DagsterInstance | None = None,
     log_level: str = "INFO",
     rebuild: bool = False,
+    dbt_output: Path | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
     """What `afas-pipeline run` does: extract the days `start..end` in one run, then build the
     warehouse and publish the marts in a second run, unless nothing the build reads changed
-    (and not `rebuild`).
+    (and not `rebuild`). `dbt_output`: see `run_range`.
 
     The outcome is the daily job's, which skips an unchanged build within its one run; but here
     a run that finds nothing new never imports dbt (3.5 s, a third of such a run).
@@ -68,7 +76,21 @@ def run_headless(
     extracted = run_range(start, end, instance=instance, job_name=EXTRACT_JOB, log_level=log_level)
     if not extracted.success or (not rebuild and up_to_date(_data_dir())):
         return [extracted]
-    return [extracted, _execute(WAREHOUSE_JOB, instance, log_level, rebuild=rebuild)]
+    with _stdout_to(dbt_output):
+        built = _execute(WAREHOUSE_JOB, instance, log_level, rebuild=rebuild)
+    return [extracted, built]
+
+
+@contextlib.contextmanager
+def _stdout_to(path: Path | None) -> Iterator[None]:
+    """Send what is printed meanwhile to `path` (None: leave stdout alone). dagster-dbt echoes
+    every line of dbt's output to stdout, ~260 lines a build; the UI keeps them per step."""
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as log, contextlib.redirect_stdout(log):
+        yield
 
 
 def _execute(
@@ -100,9 +122,14 @@ def _definitions(job_name: str) -> dg.Definitions:
 
 
 def _data_dir() -> Path:
-    from afas_pipeline.defs.resources import StorageResource
+    from afas_pipeline.defs.resources import DEFAULT_DATA_DIR, StorageResource
 
-    return StorageResource(data_dir=os.environ["AFAS_PIPELINE_DATA_DIR"]).path
+    return StorageResource(data_dir=os.environ.get("AFAS_PIPELINE_DATA_DIR", DEFAULT_DATA_DIR)).path
+
+
+def quiet_dbt_output() -> Path:
+    """Where a quiet headless run keeps dbt's output (`dbt_output`): under the data folder."""
+    return _data_dir() / BUILDS_DIR / DBT_OUTPUT_FILE
 
 
 def outcomes(result: dg.ExecuteInProcessResult) -> list[AssetOutcome]:
@@ -135,6 +162,11 @@ def summary_lines(*results: dg.ExecuteInProcessResult) -> list[str]:
     elif all(result.success for result in results):
         lines.append(f"  {'dbt build skipped':42} nothing changed since the published marts")
     lines += [f"FAILED {problem}" for result in results for problem in failures(result)]
+    lines += [
+        f"FAILED check {problem}"
+        for result in results
+        for problem in check_failures(result.get_asset_check_evaluations())
+    ]
     return lines
 
 

@@ -20,6 +20,8 @@ import hashlib
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,18 +34,71 @@ import duckdb
 
 from afas_pipeline.extract.storage import write_bytes_atomically
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+# afas_pipeline/dbt_project links to the repository's dbt_project (a wheel carries its files).
+DBT_PROJECT_DIR = (Path(__file__).resolve().parent / "dbt_project").resolve()
 WAREHOUSE_FILE = "warehouse.duckdb"
 MARTS_FILE = "marts.duckdb"
 MARTS_SCHEMA = "marts"
+# DuckDB 2.0 writes storage version 69, which the DuckDB CLI on PyPI (duckdb-cli 1.5.6) and BI
+# tools built on DuckDB 1.x refuse ("can only read versions between 64 and 68"). The analysts'
+# copy is written as DuckDB 1.0 did (version 64): DuckDB 0.10 and every later version read it.
+# The warehouse, read by this pipeline alone, keeps the current format.
+MARTS_STORAGE_VERSION = "v1.0.0"
 BUILD_PID_FILE = "dbt-build.pid"
 BUILDS_DIR = "dbt"  # dbt's target folders, one per build, and the kept parse
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 BUILT_INPUTS_FILE = "built.inputs"  # in BUILDS_DIR: the inputs of the last complete build
 PUBLISHED_INPUTS_FILE = "marts.inputs"  # beside marts.duckdb: the inputs it was built from
+DBT_OUTPUT_FILE = "output.log"  # in BUILDS_DIR: dbt's output of the last quiet headless run
+# A reconciliation row whose status is one of these needs nothing; every other row is a finding.
+SETTLED_STATUSES = ("ok", "resolved")
 KEPT_BUILDS = 3
 _DBT_PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 _VERSIONED = ("dbt-core", "dbt-duckdb", "duckdb")
+
+
+class DbtProjectNotPreparedError(RuntimeError):
+    """dbt could not parse the project, so the asset graph cannot be built from its manifest."""
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the pinned one), else the one on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
+def manifest_path() -> Path:
+    return DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+def parse_dbt_project(*, capture: bool = False) -> subprocess.CompletedProcess[str]:
+    """Write dbt's manifest (`dbt parse`), which Dagster reads to build the asset graph."""
+    command = [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR)]
+    command += ["--profiles-dir", str(DBT_PROJECT_DIR)]
+    return subprocess.run(command, check=False, capture_output=capture, text=True)
+
+
+def ensure_manifest() -> None:
+    """Parse the dbt project if it has no manifest yet: a fresh install (`pip install .`) runs
+    without the set-up's `afas-pipeline prepare`. Costs a stat when the manifest is there."""
+    if manifest_path().exists():
+        return
+    manifest_path().parent.mkdir(parents=True, exist_ok=True)
+    # Processes starting together (the UI's code server and daemon) parse once, not at once.
+    with _flock(manifest_path().parent / "prepare.lock", fcntl.LOCK_EX):
+        if manifest_path().exists():
+            return
+        # On stderr: a headless run sends stdout to a log file while dbt runs.
+        print(
+            f"Preparing the dbt project in {DBT_PROJECT_DIR} (dbt parse, once) ...", file=sys.stderr
+        )
+        parsed = parse_dbt_project(capture=True)
+    if parsed.returncode != 0 or not manifest_path().exists():
+        answer = (parsed.stdout + parsed.stderr).strip()[-2000:]
+        raise DbtProjectNotPreparedError(
+            f"dbt could not parse the project in {DBT_PROJECT_DIR} (exit code "
+            f"{parsed.returncode}): run `afas-pipeline prepare` to try again\n{answer}"
+        )
 
 
 @contextmanager
@@ -227,12 +282,19 @@ def publish_marts(data_dir: Path) -> dict[str, int]:
     target = data_dir / MARTS_FILE
     temporary = data_dir / f"publish-{uuid.uuid4().hex}.duckdb.tmp"
     try:
-        with duckdb.connect(str(temporary)) as con:
+        with duckdb.connect() as con:
+            con.execute(
+                f"attach '{_sql(temporary)}' as published "
+                f"(storage_version '{MARTS_STORAGE_VERSION}')"
+            )
+            con.execute("use published")
             con.execute(f"attach '{_sql(warehouse)}' as warehouse (read_only)")
             counts = _copy_marts(con)
             con.execute("detach warehouse")
             counts.update(copy_outbox_schema(con, data_dir))
-            con.execute("checkpoint")
+            con.execute("checkpoint published")
+            con.execute("use memory")
+            con.execute("detach published")
         built = data_dir / BUILDS_DIR / BUILT_INPUTS_FILE
         inputs = built.read_bytes() if built.exists() else b""
         (data_dir / PUBLISHED_INPUTS_FILE).unlink(missing_ok=True)  # never vouch for old marts
@@ -263,3 +325,23 @@ def _copy_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def _sql(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+def findings(data_dir: Path) -> dict[str, int]:
+    """What the published reconciliation marts found: per `rec_*` table, its rows whose status
+    is not settled (all rows of a table without a status)."""
+    found = {}
+    with duckdb.connect(str(data_dir / MARTS_FILE), read_only=True) as con:
+        tables = con.execute(
+            "select table_name, list(column_name) from duckdb_columns() "
+            "where schema_name = 'main' and table_name like 'rec\\_%' escape '\\' "
+            "group by table_name order by table_name"
+        ).fetchall()
+        for table, columns in tables:
+            where = "where status not in $settled" if "status" in columns else ""
+            row = con.execute(
+                f'select count(*) from main."{table}" {where}',
+                {"settled": list(SETTLED_STATUSES)} if where else {},
+            ).fetchone()
+            found[table] = int(row[0]) if row else 0
+    return found

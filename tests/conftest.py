@@ -3,9 +3,12 @@ against it into a temporary data directory."""
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from afas_pipeline.afas import AfasToken
 from afas_pipeline.simulator.environment import Environment, SimulatorConfig
 from afas_pipeline.simulator.server import ServerThread
 
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the repository
 # A fixed "now" keeps every test deterministic; the history reaches back ~15 months from it.
 NOW = datetime(2026, 11, 20, 14, 30)
 HISTORY_START = date(2025, 1, 1)
@@ -136,3 +140,42 @@ def loaded_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeli
         pipeline.run_ok(HISTORY_START, NOW.date())
         yield pipeline
     server.stop()
+
+
+class Webhook:
+    """An incoming webhook (Slack's, Teams') on loopback: keeps what was posted, answers
+    `status`. Its URL has a secret-looking path, as theirs do: it must never be shown."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.posted: list[dict[str, Any]] = []
+        posted = self.posted
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                posted.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:  # keep the test output quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/services/T0/B0/s3cr3t-path"
+
+    def texts(self) -> list[str]:
+        return [body["text"] for body in self.posted]
+
+    def __enter__(self) -> Webhook:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    """A webhook that accepts everything posted to it."""
+    with Webhook() as hook:
+        yield hook

@@ -3,11 +3,9 @@ publication to the analysts' database."""
 
 import logging
 import os
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -27,6 +25,8 @@ from afas_pipeline.defs.resources import StorageResource
 from afas_pipeline.warehouse import (
     DBT_PROJECT_DIR,
     build_inputs,
+    dbt_executable,
+    ensure_manifest,
     keep_build_folder,
     new_build_folder,
     publish_marts,
@@ -38,6 +38,7 @@ from afas_pipeline.warehouse import (
     warehouse_lock,
 )
 
+ensure_manifest()  # the assets below are read from it; a fresh install has none yet
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 MARTS_DATABASE_KEY = dg.AssetKey(["analysts", "marts_database"])
 # The raw source sets of _afas__sources.yml: all but the deletions belong to the connector asset.
@@ -161,7 +162,5 @@ class WarehouseDbtResource(DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    """The dbt installed beside this Python (the pinned one), else the one on PATH."""
-    beside = Path(sys.executable).with_name("dbt")
-    executable = str(beside) if beside.exists() else "dbt"
-    return WarehouseDbtResource(project_dir=dbt_project, dbt_executable=executable)
+    """The pinned dbt (see `dbt_executable`) on the project."""
+    return WarehouseDbtResource(project_dir=dbt_project, dbt_executable=dbt_executable())

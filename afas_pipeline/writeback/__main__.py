@@ -1,8 +1,10 @@
-"""`python -m afas_pipeline.writeback`: the write-back without Dagster (scripts, crash tests).
+"""`python -m afas_pipeline.writeback` (and `afas-pipeline writeback`): the write-back without
+Dagster (operators, scripts, crash tests).
 
 Reads the `AFAS_*` settings and `AFAS_PIPELINE_DATA_DIR` from the environment like the
 pipeline does. Prints one line per step (`sent <id>`, `posted <id>`, ...) as it happens, then a
-JSON summary; a dry run unless `--send` is given.
+JSON summary; a dry run unless `--send` is given. Exit code 1 when a correction was rejected
+(or, in a dry run, would be), failed, or the run could not start.
 """
 
 from __future__ import annotations
@@ -15,26 +17,32 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from afas_pipeline.afas import AfasClient, AfasSettings
-from afas_pipeline.extract.specs import field_meanings
-from afas_pipeline.writeback.posting import WritebackOptions, run_writeback
-from afas_pipeline.writeback.safety import guarded_http_client
 
-
-def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m afas_pipeline.writeback")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The write-back's options, on `parser` (this module's or `afas-pipeline writeback`)."""
     parser.add_argument("--data-dir", default=os.environ.get("AFAS_PIPELINE_DATA_DIR", "data"))
     parser.add_argument("--approve", nargs="*", default=[], help="correction ids to approve")
     parser.add_argument("--approved-by", default="", help="who approves (recorded)")
     parser.add_argument("--send", action="store_true", help="post for real (default: dry run)")
     parser.add_argument("--settle-seconds", type=float, default=None)
     parser.add_argument("--journal", default="80", help="journal for corrections without one")
-    return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the write-back once; exit code 0 unless the run itself failed."""
-    args = _parse(argv)
+def run_from_args(args: argparse.Namespace) -> int:
+    """Run the write-back once with parsed `args`; see the module docstring for the exit code."""
+    from afas_pipeline.afas import AfasClient, AfasError, AfasSettings
+    from afas_pipeline.extract.specs import field_meanings
+    from afas_pipeline.writeback.corrections import CorrectionsUnavailableError
+    from afas_pipeline.writeback.outbox import WritebackBusyError
+    from afas_pipeline.writeback.posting import (
+        FAILED_NOW,
+        INVALID,
+        REJECTED_NOW,
+        WritebackOptions,
+        run_writeback,
+    )
+    from afas_pipeline.writeback.safety import WritesNotAllowedError, guarded_http_client
+
     options = WritebackOptions(
         dry_run=not args.send,
         approve=tuple(args.approve),
@@ -46,21 +54,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     def progress(event: str, cid: str) -> None:
         print(f"{event} {cid}", flush=True)
 
-    settings = AfasSettings.from_env()
-    with (
-        guarded_http_client() as http,
-        AfasClient(settings, http_client=http, field_meanings=field_meanings()) as client,
-    ):
-        report = run_writeback(
-            client,
-            Path(args.data_dir),
-            options,
-            run_id=f"cli-{uuid.uuid4().hex[:12]}",
-            progress=progress,
-        )
+    try:
+        settings = AfasSettings.from_env()
+        with (
+            guarded_http_client() as http,
+            AfasClient(settings, http_client=http, field_meanings=field_meanings()) as client,
+        ):
+            report = run_writeback(
+                client,
+                Path(args.data_dir),
+                options,
+                run_id=f"cli-{uuid.uuid4().hex[:12]}",
+                progress=progress,
+            )
+    except (
+        AfasError,
+        WritesNotAllowedError,
+        CorrectionsUnavailableError,
+        WritebackBusyError,
+        ValueError,
+    ) as exc:
+        print(f"write-back: {exc}", file=sys.stderr)
+        return 1
     summary = {"counts": report.counts(), "states": report.state_counts, "stopped": report.stopped}
     print(json.dumps(summary), flush=True)
-    return 0
+    refused = report.count(REJECTED_NOW) + report.count(INVALID) + report.count(FAILED_NOW)
+    return 1 if refused or report.stopped else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m afas_pipeline.writeback")
+    add_arguments(parser)
+    return run_from_args(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

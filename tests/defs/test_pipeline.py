@@ -136,6 +136,10 @@ def test_the_headless_command_waits_for_the_warehouse_and_reports_what_it_did(
 
     assert done.returncode == 0, done.stderr[-3000:]
     assert time.monotonic() - started >= 3
+    # Quiet: a line per asset, not dbt's line per model and test (kept in a file instead).
+    assert len(done.stdout.splitlines()) < 30, done.stdout
+    assert " START test " not in done.stdout
+    assert (pipeline.data_dir / "dbt" / "output.log").read_text().count(" PASS ") > 100
     for expected in (
         "afas/DWH_Financiele_mutaties",
         "rows=",
