@@ -56,14 +56,16 @@ def run_demo(*, port: int, scale: str, ui: bool, verbose: bool = False) -> int:
 
 def marts_summary(data_dir: Path) -> list[str]:
     """Where the marts are, what the reconciliation found, and a query to try on them."""
-    from afas_pipeline.warehouse import MARTS_FILE, findings
+    from afas_pipeline.warehouse import MARTS_FILE, STATUS_MART, findings
 
     marts = data_dir / MARTS_FILE
     found = findings(data_dir)
     lines = ["", f"The marts: {_shown(marts)}", "What the reconciliation found:"]
-    lines += [f"  {table:42} {count}" for table, count in found.items()]
-    with_findings = [table for table, count in found.items() if count]
-    query = f"from {with_findings[0]} limit 10" if with_findings else "show tables"
+    lines += [f"  {check:42} {count}" for check, count in found.items()]
+    query = (
+        f"select check_name, administration_id, fiscal_year, period, findings, mart "
+        f"from {STATUS_MART} where findings > 0 order by all"
+    )
     duckdb_cli = Path(sys.executable).with_name("duckdb")
     cli = _shown(duckdb_cli) if duckdb_cli.exists() else "duckdb"
     lines += ["Try:", f'  {cli} -readonly {_shown(marts)} -c "{query}"']

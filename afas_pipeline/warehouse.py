@@ -51,7 +51,7 @@ BUILT_INPUTS_FILE = "built.inputs"  # in BUILDS_DIR: the inputs of the last comp
 PUBLISHED_INPUTS_FILE = "marts.inputs"  # beside marts.duckdb: the inputs it was built from
 DBT_OUTPUT_FILE = "output.log"  # in BUILDS_DIR: dbt's output of the last quiet headless run
 # A reconciliation row whose status is one of these needs nothing; every other row is a finding.
-SETTLED_STATUSES = ("ok", "resolved")
+STATUS_MART = "rpt_reconciliation_status"  # where the reconciliation stands, per check
 KEPT_BUILDS = 3
 _DBT_PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 _VERSIONED = ("dbt-core", "dbt-duckdb", "duckdb")
@@ -328,20 +328,11 @@ def _sql(path: Path) -> str:
 
 
 def findings(data_dir: Path) -> dict[str, int]:
-    """What the published reconciliation marts found: per `rec_*` table, its rows whose status
-    is not settled (all rows of a table without a status)."""
-    found = {}
+    """What the published reconciliation found: per check of `rpt_reconciliation_status`, the
+    findings in every administration (identities first; published, they read 0)."""
     with duckdb.connect(str(data_dir / MARTS_FILE), read_only=True) as con:
-        tables = con.execute(
-            "select table_name, list(column_name) from duckdb_columns() "
-            "where schema_name = 'main' and table_name like 'rec\\_%' escape '\\' "
-            "group by table_name order by table_name"
+        rows = con.execute(
+            f"select check_name, sum(findings) from main.{STATUS_MART} "
+            "group by check_name order by min(severity), check_name"
         ).fetchall()
-        for table, columns in tables:
-            where = "where status not in $settled" if "status" in columns else ""
-            row = con.execute(
-                f'select count(*) from main."{table}" {where}',
-                {"settled": list(SETTLED_STATUSES)} if where else {},
-            ).fetchone()
-            found[table] = int(row[0]) if row else 0
-    return found
+    return {str(check): int(count) for check, count in rows}
