@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from afas_pipeline.afas import AfasClient, AfasError, F, PageQuery
+from afas_pipeline.afas import AfasClient, AfasError, AfasSchemaError, F, PageQuery
 from afas_pipeline.afas.filters import Filter, any_of
 from afas_pipeline.extract.days import DayRange
 from afas_pipeline.extract.specs import ExtractSpec
@@ -108,7 +108,7 @@ def load_days(
     started, stats_before = time.monotonic(), client.stats.snapshot()
     try:
         files = _spool_pages(client, queries, spool, spec, report, run_id)
-        store.ensure_schema_files(spec.name, _empty_frame(client, spec).schema)
+        store.ensure_schema_files(spec.name, _empty_frame(spec).schema)
         report.rows_per_day = store.replace_days(
             spec.name, days=days.days, spool_files=files, key=spec.key, run_id=run_id
         )
@@ -133,7 +133,7 @@ def load_snapshot(
     started, stats_before = time.monotonic(), client.stats.snapshot()
     try:
         files = _spool_pages(client, queries, spool, spec, report, run_id)
-        frame = pl.read_parquet(files) if files else _empty_frame(client, spec)
+        frame = pl.read_parquet(files) if files else _empty_frame(spec)
         store.write_snapshot(spec.name, frame)
     finally:
         store.discard_run_dir(spool)
@@ -144,13 +144,50 @@ def load_snapshot(
 def iter_frames(
     client: AfasClient, queries: Iterable[PageQuery], spec: ExtractSpec
 ) -> Iterator[tuple[PageQuery, pl.DataFrame]]:
-    """The typed pages of `queries`, with errors naming the connector and the query's scope."""
+    """The typed pages of `queries` as the contract has them, with errors naming the connector
+    and the query's scope. A connector whose metainfo does not match the contract is refused
+    before any row is read."""
     try:
+        meta = client.describe_get_connector(spec.connector_id)
+        spec.contract.check_metainfo({f.id: f.data_type for f in meta.fields}, spec.connector_id)
         for query, page in client.iter_pages_many(queries):
-            yield query, page.frame
+            yield query, conform(page.frame, spec)
     except AfasError as exc:
         scope = getattr(exc, "query_tag", None) or ""
         raise ExtractError(f"{spec.name}{scope}: {exc}") from exc
+
+
+def conform(frame: pl.DataFrame, spec: ExtractSpec) -> pl.DataFrame:
+    """The page with the contract's fields that the connector has, in the contract's order and
+    types: fields beyond the contract are left out (nothing reads them, and the raw layer's
+    files keep one schema); an optional field the connector lacks stays absent (the folders'
+    `_schema.parquet` makes it a null column for readers)."""
+    schema = spec.schema
+    if frame.schema == schema:
+        return frame
+    columns = [
+        _exactly_as(frame[name], dtype, spec) for name, dtype in schema.items() if name in frame
+    ]
+    return pl.DataFrame(columns, height=frame.height)
+
+
+def _exactly_as(column: pl.Series, dtype: pl.DataType, spec: ExtractSpec) -> pl.Series:
+    """`column` in the contract's type, refused where that would change a value (e.g. an amount
+    of 4 decimals into 2; a "date" typed by its values is a datetime at midnight)."""
+    if column.dtype == dtype:
+        return column
+    cast = column.cast(dtype, strict=False)
+    changed = cast.cast(column.dtype, strict=False).ne_missing(column)
+    if changed.any():
+        index = changed.arg_true()[0]
+        raise AfasSchemaError(
+            f"connector {spec.connector_id}: field {column.name!r} holds {column[index]!r}, "
+            f"which is not exactly a {dtype} as the contract says",
+            connector_id=spec.connector_id,
+            field=column.name,
+            value=column[index],
+        )
+    return cast
 
 
 def read_concurrently(
@@ -285,10 +322,9 @@ def _check_page_scope(frame: pl.DataFrame, scope: QueryScope, spec: ExtractSpec)
         )
 
 
-def _empty_frame(client: AfasClient, spec: ExtractSpec) -> pl.DataFrame:
-    schema = client.describe_get_connector(spec.connector_id).polars_schema()
+def _empty_frame(spec: ExtractSpec) -> pl.DataFrame:
     return _with_load_columns(
-        pl.DataFrame(schema=schema), spec.contract.modification_field, datetime.now(UTC), ""
+        pl.DataFrame(schema=spec.schema), spec.contract.modification_field, datetime.now(UTC), ""
     )
 
 
