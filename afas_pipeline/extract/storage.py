@@ -104,9 +104,12 @@ class RawStore:
         return target
 
     def append_history(self, connector_id: str, kind: str, frame: pl.DataFrame, tag: str) -> Path:
-        target = self.connector_dir(connector_id) / kind / f"{tag}-{uuid.uuid4().hex[:8]}.parquet"
+        target = self._history_path(connector_id, kind, tag)
         write_atomically(frame, target)
         return target
+
+    def _history_path(self, connector_id: str, kind: str, tag: str) -> Path:
+        return self.connector_dir(connector_id) / kind / f"{tag}-{uuid.uuid4().hex[:8]}.parquet"
 
     def replace_days(
         self,
@@ -120,8 +123,13 @@ class RawStore:
         """Make each of `days` hold exactly the spooled rows of that day.
 
         The spooled page files carry a `_partition` column. Rows that the old file of a day held
-        and the new one does not are first kept under `displaced/`. Returns rows per day.
-        Rows of a day outside `days` raise ValueError before any day is replaced.
+        and the new one does not are kept under `displaced/`. Returns rows per day. Rows of a
+        day outside `days` raise ValueError before any day is replaced.
+
+        All new files are written under temporary names first and renamed into place only when
+        every one of them was written: a run that fails (a full disk, an error) replaces no
+        day. Only a process killed during the renames leaves some of its days replaced, each
+        whole, and the displaced rows are renamed first, so no version is lost even then.
         """
         layout = _spool_layout(spool_files)
         counts = {date.fromisoformat(day): n for day, (n, _) in layout.items()}
@@ -130,15 +138,17 @@ class RawStore:
             raise ValueError(
                 f"{connector_id}: rows outside the requested days: {sorted(unexpected)[:5]}"
             )
-        for day, frame in _frames_by_day(layout):
-            self._replace_day(connector_id, day, frame, key=key, run_id=run_id)
-        for day in days:
-            if day not in counts:
-                self._replace_day(connector_id, day, None, key=key, run_id=run_id)
+        with _Batch() as batch:
+            for day, frame in _frames_by_day(layout):
+                self._replace_day(batch, connector_id, day, frame, key=key, run_id=run_id)
+            for day in days:
+                if day not in counts:
+                    self._replace_day(batch, connector_id, day, None, key=key, run_id=run_id)
         return {day: counts.get(day, 0) for day in days}
 
     def _replace_day(
         self,
+        batch: _Batch,
         connector_id: str,
         day: date,
         new: pl.DataFrame | None,
@@ -153,10 +163,46 @@ class RawStore:
                 return
             displaced = _rows_missing_from(old, new, key)
             if displaced.height:
-                self.append_history(connector_id, DISPLACED, displaced, f"{day}-{run_id}")
+                batch.write(
+                    displaced, self._history_path(connector_id, DISPLACED, f"{day}-{run_id}")
+                )
         if new is not None:
-            write_atomically(new, target)
+            batch.write(new, target)
         else:
+            batch.remove(target)
+
+
+class _Batch:
+    """Files written under temporary names and renamed into place together when the block
+    ends without an error; on an error every temporary file is removed and nothing changes."""
+
+    def __init__(self) -> None:
+        self._renames: list[tuple[Path, Path]] = []
+        self._removals: list[Path] = []
+
+    def write(self, frame: pl.DataFrame, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = _temporary_name(target)
+        self._renames.append((temporary, target))
+        frame.write_parquet(temporary)
+        _fsync(temporary)
+
+    def remove(self, target: Path) -> None:
+        self._removals.append(target)
+
+    def __enter__(self) -> _Batch:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is not None:
+            for temporary, _target in self._renames:
+                temporary.unlink(missing_ok=True)
+            return
+        # History first: a kill between renames may leave a version twice, never lose one.
+        ordered = sorted(self._renames, key=lambda pair: pair[1].parent.name != DISPLACED)
+        for temporary, target in ordered:
+            os.replace(temporary, target)
+        for target in self._removals:
             target.unlink(missing_ok=True)
 
 
@@ -170,9 +216,13 @@ def write_bytes_atomically(content: bytes, target: Path) -> None:
     _replace_with(target, lambda path: path.write_bytes(content))
 
 
+def _temporary_name(target: Path) -> Path:
+    return target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+
+
 def _replace_with(target: Path, write: Callable[[Path], object]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    temporary = _temporary_name(target)
     try:
         write(temporary)
         _fsync(temporary)
