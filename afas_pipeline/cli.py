@@ -79,13 +79,13 @@ def _simulator(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from afas_pipeline.runner import run_headless, summary_lines
+    from afas_pipeline.runner import run_headless, succeeded, summary_lines
 
     log_level = "DEBUG" if args.verbose else "WARNING"
     results = run_headless(args.start, args.end, log_level=log_level, rebuild=args.rebuild)
     for line in summary_lines(*results):
         print(line, file=sys.stderr if line.startswith("FAILED") else sys.stdout)
-    success = all(result.success for result in results)
+    success = all(succeeded(result) for result in results)
     runs = ", ".join(result.run_id for result in results)
     print(f"run {runs} {'succeeded' if success else 'FAILED'}: {args.start}..{args.end}")
     return 0 if success else 1

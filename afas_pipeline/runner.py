@@ -66,7 +66,8 @@ def run_headless(
     """
     instance = instance or _instance()
     extracted = run_range(start, end, instance=instance, job_name=EXTRACT_JOB, log_level=log_level)
-    if not extracted.success or (not rebuild and up_to_date(_data_dir())):
+    stopped = not succeeded(extracted)  # a blocking check stops the line before the build
+    if stopped or (not rebuild and up_to_date(_data_dir())):
         return [extracted]
     return [extracted, _execute(WAREHOUSE_JOB, instance, log_level, rebuild=rebuild)]
 
@@ -132,13 +133,34 @@ def summary_lines(*results: dg.ExecuteInProcessResult) -> list[str]:
             lines.append(f"  {outcome.asset:42} {outcome.metadata.get('tables', '')} tables")
     if models:
         lines.append(f"  {'dbt models built and tested':42} {models}")
-    elif all(result.success for result in results):
+    elif all(succeeded(result) for result in results):
         lines.append(f"  {'dbt build skipped':42} nothing changed since the published marts")
     lines += [f"FAILED {problem}" for result in results for problem in failures(result)]
+    lines += [f"FAILED CHECK {check}" for result in results for check in failed_checks(result)]
     return lines
 
 
-_FIGURES = ("rows", "pages", "api_calls", "retries", "duration_s", "deleted")
+_FIGURES = (
+    "rows", "pages", "api_calls", "retries", "duration_s", "deleted", "deletion_flags_cleared"
+)  # fmt: skip
+
+
+def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Every asset check that failed in the run: asset, check, whether it blocks, and why."""
+    found = []
+    for check in result.get_asset_check_evaluations():
+        if not check.passed:
+            kind = "blocking" if check.blocking else check.severity.value.lower()
+            why = f": {check.description}" if check.description else ""
+            found.append(f"{check.asset_key.to_user_string()} {check.check_name} ({kind}){why}")
+    return found
+
+
+def succeeded(result: dg.ExecuteInProcessResult) -> bool:
+    """The run succeeded and no blocking asset check failed in it (a blocking check stops what
+    is downstream, yet the run itself counts as a success in Dagster)."""
+    blocked = any(c.blocking and not c.passed for c in result.get_asset_check_evaluations())
+    return result.success and not blocked
 
 
 def failures(result: dg.ExecuteInProcessResult) -> list[str]:

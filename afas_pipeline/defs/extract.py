@@ -9,17 +9,21 @@ from functools import partial
 import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
+from pydantic import Field
 
 from afas_pipeline.afas import AfasClient
 from afas_pipeline.defs.resources import AfasResource, StorageResource
 from afas_pipeline.extract.days import DayRange, wall_clock
 from afas_pipeline.extract.deletions import (
     DeletionReport,
+    ImplausibleDeletionsError,
     detect_deleted_by_key_scan,
     detect_deleted_journal_lines,
 )
 from afas_pipeline.extract.loader import (
+    ExtractError,
     LoadReport,
+    check_administrations,
     load_days,
     load_snapshot,
     read_concurrently,
@@ -32,6 +36,18 @@ GROUP = "afas_extract"
 KEY_PREFIX = "afas"
 # Extract runs share AFAS's fair-use budget: a Dagster pool bounds how many run at once.
 AFAS_POOL = "afas_api"
+UNIQUE_KEY_CHECK = "unique_key_per_day"
+PLAUSIBLE_CHECK = "deletions_plausible"
+
+
+class DeletionChecksConfig(dg.Config):
+    """Run config of the deletion checks (Launchpad: ops.afas_deletion_checks.config)."""
+
+    accept_mass_deletions: bool = Field(
+        default=False,
+        description="Flag the deletions even if AFAS's answer would flag an implausible share "
+        "of the records (more than half of many): only when AFAS really deleted them.",
+    )
 
 
 def daily_partitions(start_date: str) -> dg.DailyPartitionsDefinition:
@@ -120,7 +136,15 @@ def _changes_asset(
                 )
                 for s in specs
             ],
-            check_specs=[dg.AssetCheckSpec("unique_key_per_day", asset=key) for key in by_key],
+            check_specs=[
+                dg.AssetCheckSpec(
+                    UNIQUE_KEY_CHECK,
+                    asset=key,
+                    blocking=True,
+                    description="No key twice in a day: AFAS's paging did not repeat a row.",
+                )
+                for key in by_key
+            ],
             partitions_def=partitions,
             backfill_policy=dg.BackfillPolicy.single_run(),
             can_subset=True,
@@ -203,23 +227,52 @@ def _deletions_asset(
             )
             for key, s in by_key.items()
         ],
+        check_specs=[
+            dg.AssetCheckSpec(
+                PLAUSIBLE_CHECK,
+                asset=key,
+                blocking=True,
+                description="AFAS's answer to the deletion check is plausible: it does not flag "
+                "most of many records, and no query came back empty where records were loaded.",
+            )
+            for key in by_key
+        ],
         can_subset=True,
         pool=AFAS_POOL,
     )
     def _asset(
-        context: AssetExecutionContext, afas: AfasResource, storage: StorageResource
+        context: AssetExecutionContext,
+        config: DeletionChecksConfig,
+        afas: AfasResource,
+        storage: StorageResource,
     ) -> Iterator[dg.MaterializeResult]:
         store = storage.raw_store()
 
         def check(spec: ExtractSpec, admins: list[int] | None, client: AfasClient) -> Loaded:
-            report = _detect_deletions(client, store, spec, changed, admins, context.run_id)
+            refused = None
+            try:
+                report = _detect_deletions(
+                    client, store, spec, changed, admins, context.run_id,
+                    accept=config.accept_mass_deletions,
+                )  # fmt: skip
+            except ImplausibleDeletionsError as error:
+                report, refused = error.report, str(error)
             metadata = {
                 **_metadata(report),
                 "deleted": report.deleted,
                 "checked_keys": report.checked_keys,
                 "checked_dates": report.checked_dates,
+                **({"refused": refused} if refused else {}),
             }
-            return Loaded(report, metadata, summary=f"{_summary(report)}; {report.deleted} deleted")
+            plausible = dg.AssetCheckResult(
+                asset_key=asset_key(spec, "_deletions"),
+                check_name=PLAUSIBLE_CHECK,
+                passed=refused is None,
+                description=refused,
+                metadata={"checked_keys": report.checked_keys},
+            )
+            outcome = f"REFUSED: {refused}" if refused else f"{report.deleted} deleted"
+            return Loaded(report, metadata, [plausible], summary=f"{_summary(report)}; {outcome}")
 
         yield from _read_concurrently(context, afas, storage, _selected(context, by_key), check)
 
@@ -276,6 +329,10 @@ def _read_concurrently(
     selected_checks = context.selected_asset_check_keys
     with raw_lock(storage.path, shared=False), afas.client() as client:
         admins = afas.configured_administrations()  # None: every administration, unfiltered
+        try:
+            check_administrations(client, admins)
+        except ExtractError as error:
+            raise dg.Failure(str(error)) from error
         reads = {key: partial(read, spec, admins) for key, spec in selected.items()}
         for key, outcome in read_concurrently(client, reads):
             if isinstance(outcome, Exception):  # reported below, after the other connectors
@@ -298,9 +355,13 @@ def _detect_deletions(
     changed: ExtractSpec,
     admins: list[int] | None,
     run_id: str,
+    *,
+    accept: bool,
 ) -> DeletionReport:
     if spec.deletion == "full_key_scan":
-        return detect_deleted_by_key_scan(client, store, spec, run_id=run_id)
+        return detect_deleted_by_key_scan(
+            client, store, spec, run_id=run_id, accept_mass_deletions=accept
+        )
     snapshot = store.snapshot_path(changed.name)
     if not snapshot.exists():
         raise dg.Failure(f"{changed.name} has not been loaded yet: materialize it first")
@@ -311,6 +372,7 @@ def _detect_deletions(
         pl.read_parquet(snapshot),
         administrations=admins,
         run_id=run_id,
+        accept_mass_deletions=accept,
     )
 
 
@@ -324,7 +386,7 @@ def _unique_key_check(store: RawStore, spec: ExtractSpec, days: list[date]) -> d
         duplicates = keys.group_by(spec.key).len().filter(pl.col("len") > 1).collect().height
     return dg.AssetCheckResult(
         asset_key=asset_key(spec),
-        check_name="unique_key_per_day",
+        check_name=UNIQUE_KEY_CHECK,
         passed=duplicates == 0,
         metadata={"duplicate_keys": duplicates, "days_checked": len(files)},
     )
@@ -340,6 +402,8 @@ def _metadata(report: LoadReport) -> dict[str, object]:
         "partition": report.partition,
         "administrations": ", ".join(map(str, report.administrations or ())) or "all",
     }
+    if report.restored:
+        meta["deletion_flags_cleared"] = report.restored
     if report.min_modified is not None:
         meta["mutatie_datum_min"] = report.min_modified.isoformat()
         meta["mutatie_datum_max"] = report.max_modified.isoformat()  # type: ignore[union-attr]

@@ -12,6 +12,8 @@ Layout under `<data_dir>/raw/<connector>/`:
 - `displaced/…parquet`: rows that a re-read of a day no longer returned (changed again later, or
   deleted), kept so that no version once loaded is ever lost.
 - `deleted/…parquet`: the last known version of records AFAS deleted, with when that was seen.
+- `cleared/…parquet`: deletion flags taken back because AFAS returned the key again later (a
+  bad answer had flagged it), with when; kept for the audit, read by nothing.
 A re-read that returns exactly the rows a file holds leaves the file as it is (its `_loaded_at`
 stays that of the first load), so an unchanged raw layer is byte for byte the same and a dbt
 build over it can be skipped.
@@ -25,7 +27,9 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -36,11 +40,44 @@ LOADED_AT_COLUMN = "_loaded_at"
 RUN_ID_COLUMN = "_run_id"
 DELETED_SEEN_AT_COLUMN = "_deleted_seen_at"
 DELETED_RUN_ID_COLUMN = "_deleted_run_id"
+CLEARED_AT_COLUMN = "_cleared_at"
+CLEARED_RUN_ID_COLUMN = "_cleared_run_id"
 LOAD_COLUMNS = (PARTITION_COLUMN, LOADED_AT_COLUMN, RUN_ID_COLUMN)
-DAYS, DISPLACED, DELETED = "days", "displaced", "deleted"
+DAYS, DISPLACED, DELETED, CLEARED = "days", "displaced", "deleted", "cleared"
+# Folders that only ever gain files: in a batch they are written before what they account for.
+_HISTORY = frozenset({DISPLACED, CLEARED})
 SCHEMA_FILE = "_schema.parquet"
 # Rows read at once when spooled pages are split into day files (bounds the memory).
 SPLIT_BATCH_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class Keep:
+    """The rows a load of some administrations leaves as they are: those of the others."""
+
+    field_id: str
+    administrations: tuple[int, ...]
+
+    def rows(self, old: pl.DataFrame) -> pl.DataFrame:
+        return old.filter(~pl.col(self.field_id).is_in(self.administrations))
+
+    def add_to(self, new: pl.DataFrame | None, old: pl.DataFrame) -> pl.DataFrame | None:
+        """`new` plus the old rows of the other administrations (None if there are none)."""
+        kept = self.rows(old)
+        if new is None:
+            return kept if kept.height else None
+        return pl.concat([new, kept], how="diagonal_relaxed") if kept.height else new
+
+
+@dataclass(frozen=True)
+class RepeatedKey:
+    """A key that came more than once in one day of a load: how often, in how many different
+    contents, and in which spooled page files."""
+
+    key: dict[str, object]
+    rows: int
+    variants: int
+    files: tuple[str, ...]
 
 
 class RawStore:
@@ -97,9 +134,14 @@ class RawStore:
     def discard_run_dir(path: Path) -> None:
         shutil.rmtree(path.parent, ignore_errors=True)
 
-    def write_snapshot(self, connector_id: str, frame: pl.DataFrame) -> Path:
+    def write_snapshot(
+        self, connector_id: str, frame: pl.DataFrame, *, keep: Keep | None = None
+    ) -> Path:
         target = self.snapshot_path(connector_id)
-        if not (target.exists() and _same_rows(pl.read_parquet(target), frame)):
+        old = pl.read_parquet(target) if target.exists() else None
+        if keep is not None and old is not None:
+            frame = pl.concat([frame, keep.rows(old)], how="diagonal_relaxed")
+        if not (old is not None and _same_rows(old, frame)):
             write_atomically(frame, target)
         return target
 
@@ -111,6 +153,45 @@ class RawStore:
     def _history_path(self, connector_id: str, kind: str, tag: str) -> Path:
         return self.connector_dir(connector_id) / kind / f"{tag}-{uuid.uuid4().hex[:8]}.parquet"
 
+    def clear_deletions(
+        self,
+        connector_id: str,
+        key: Sequence[str],
+        present: pl.LazyFrame,
+        *,
+        seen_at: datetime,
+        run_id: str,
+    ) -> int:
+        """Take back the deletion flags of keys that AFAS returned again (`present`, read at
+        `seen_at`, after the flag was set): a key seen again is not deleted, even when its
+        unchanged re-read keeps the old `_loaded_at` (a flag counts while it is newer than
+        that). The flags move to `cleared/`; returns how many were cleared."""
+        files = self.history_files(connector_id, DELETED)
+        if not files:
+            return 0
+        columns = list(key)
+        keys = present.select(columns).unique().collect()
+        cleared = 0
+        with _Batch() as batch:
+            for path in files:
+                flags = pl.read_parquet(path).with_row_index("_flag")
+                again = flags.join(keys, on=columns, how="semi", nulls_equal=True).filter(
+                    pl.col(DELETED_SEEN_AT_COLUMN) < seen_at
+                )
+                if not again.height:
+                    continue
+                stamp = pl.lit(seen_at, dtype=pl.Datetime("us", "UTC")).alias(CLEARED_AT_COLUMN)
+                tag = pl.lit(run_id, dtype=pl.String).alias(CLEARED_RUN_ID_COLUMN)
+                target = self._history_path(connector_id, CLEARED, f"cleared-{run_id}")
+                batch.write(again.drop("_flag").with_columns(stamp, tag), target)
+                kept = flags.filter(~pl.col("_flag").is_in(again["_flag"])).drop("_flag")
+                if kept.height:
+                    batch.write(kept, path)
+                else:
+                    batch.remove(path)
+                cleared += again.height
+        return cleared
+
     def replace_days(
         self,
         connector_id: str,
@@ -119,8 +200,11 @@ class RawStore:
         spool_files: Sequence[Path],
         key: Sequence[str],
         run_id: str,
+        dedupe: bool = False,
+        keep: Keep | None = None,
     ) -> dict[date, int]:
-        """Make each of `days` hold exactly the spooled rows of that day.
+        """Make each of `days` hold exactly the spooled rows of that day (with `dedupe`, a row
+        spooled twice once; with `keep`, the old rows of other administrations too).
 
         The spooled page files carry a `_partition` column. Rows that the old file of a day held
         and the new one does not are kept under `displaced/`. Returns rows per day. Rows of a
@@ -138,12 +222,15 @@ class RawStore:
             raise ValueError(
                 f"{connector_id}: rows outside the requested days: {sorted(unexpected)[:5]}"
             )
+        replace = partial(self._replace_day, key=key, run_id=run_id, keep=keep)
         with _Batch() as batch:
             for day, frame in _frames_by_day(layout):
-                self._replace_day(batch, connector_id, day, frame, key=key, run_id=run_id)
+                replace(
+                    batch, connector_id, day, frame.unique(maintain_order=True) if dedupe else frame
+                )
             for day in days:
                 if day not in counts:
-                    self._replace_day(batch, connector_id, day, None, key=key, run_id=run_id)
+                    replace(batch, connector_id, day, None)
         return {day: counts.get(day, 0) for day in days}
 
     def _replace_day(
@@ -155,10 +242,13 @@ class RawStore:
         *,
         key: Sequence[str],
         run_id: str,
+        keep: Keep | None,
     ) -> None:
         target = self.day_path(connector_id, day)
         if target.exists():
             old = pl.read_parquet(target)
+            if keep is not None:
+                new = keep.add_to(new, old)
             if new is not None and _same_rows(old, new):
                 return
             displaced = _rows_missing_from(old, new, key)
@@ -199,7 +289,7 @@ class _Batch:
                 temporary.unlink(missing_ok=True)
             return
         # History first: a kill between renames may leave a version twice, never lose one.
-        ordered = sorted(self._renames, key=lambda pair: pair[1].parent.name != DISPLACED)
+        ordered = sorted(self._renames, key=lambda pair: pair[1].parent.name not in _HISTORY)
         for temporary, target in ordered:
             os.replace(temporary, target)
         for target in self._removals:
@@ -241,6 +331,40 @@ def read_parquet(paths: Iterable[Path]) -> pl.DataFrame | None:
 def _fsync(path: Path) -> None:
     with path.open("rb") as handle:
         os.fsync(handle.fileno())
+
+
+def repeated_keys(spool_files: Sequence[Path], key: Sequence[str]) -> list[RepeatedKey]:
+    """The keys that occur more than once in one day (`_partition`) of the spooled pages.
+
+    One AFAS query never rightly returns a key twice, and the queries of a load cover disjoint
+    days; so a repeat is AFAS answering wrongly (a row twice, or two contents for one key).
+    """
+    if not spool_files:
+        return []
+    keys = ", ".join(f'"{k}"' for k in key)
+    load = {PARTITION_COLUMN, LOADED_AT_COLUMN, RUN_ID_COLUMN}
+    columns = [c for c in pl.read_parquet_schema(spool_files[0]) if c not in load]
+    content = ", ".join(f'"{c}"' for c in columns)
+    with duckdb.connect() as con:
+        found = con.execute(
+            f"""
+            with pages as (
+                select * from read_parquet($files, filename = true, union_by_name = true)
+            ),
+            repeated as (
+                select {PARTITION_COLUMN}, {keys} from pages group by all having count(*) > 1
+            )
+            select {keys}, count(*), count(distinct hash({content})), list(distinct filename)
+            from pages semi join repeated using ({PARTITION_COLUMN}, {keys})
+            group by {PARTITION_COLUMN}, {keys}
+            order by all
+            """,
+            {"files": [str(p) for p in spool_files]},
+        ).fetchall()
+    return [
+        RepeatedKey(dict(zip(key, row, strict=False)), row[-3], row[-2], tuple(sorted(row[-1])))
+        for row in found
+    ]
 
 
 def _spool_layout(spool_files: Sequence[Path]) -> dict[str, tuple[int, set[str]]]:

@@ -88,6 +88,7 @@ class EnvironmentLike(Protocol):
     def silent_edit(
         self, connector_id: str, key: dict[str, Any], values: dict[str, Any] | None
     ) -> int: ...
+    def undo_silent_edits(self) -> int: ...
     def post_fi_entry(self, payload: dict[str, Any]) -> dict[str, Any]: ...
     def delete_fi_entry(self, unit_id: int, journal_id: str, entry_no: int) -> None: ...
     def delete_fi_invoice(self, unit_id: int, journal_id: str, invoice_id: str) -> None: ...
@@ -508,6 +509,7 @@ class Simulator:
             ("DELETE", "requests"): self._admin_reset_requests,
             ("PUT", "fields"): self._admin_fields,
             ("POST", "silent_edit"): self._admin_silent_edit,
+            ("DELETE", "silent_edit"): self._admin_undo_silent_edits,
         }
         handler = handlers.get((request.method, rest[0] if len(rest) == 1 else ""))
         if handler is None:
@@ -557,6 +559,10 @@ class Simulator:
             raise ValueError('"set" must be an object of field values, or give "delete": true')
         matched = await run_in_threadpool(self.environment.silent_edit, connector, key, values)
         return json_response({"matched": matched})
+
+    async def _admin_undo_silent_edits(self, request: Request) -> Response:
+        undone = await run_in_threadpool(self.environment.undo_silent_edits)
+        return json_response({"undone": undone})
 
     async def _admin_faults(self, request: Request) -> Response:
         return json_response(self.injector.config.to_dict())

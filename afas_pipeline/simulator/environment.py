@@ -241,6 +241,15 @@ class Environment:
             self._edits.version += 1
         return matched
 
+    def undo_silent_edits(self) -> int:
+        """Take every silent edit back (the records are as the ledger has them); returns how
+        many there were."""
+        with self._lock:
+            count = len(self._edits.silent)
+            self._edits.silent.clear()
+            self._edits.version += 1
+        return count
+
     def _version(self, connector_id: str) -> object:
         v = self._ledger.versions
         if connector_id in _LINE_CONNECTORS:

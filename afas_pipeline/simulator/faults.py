@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from afas_pipeline.simulator.hostile import MODES, rewrite
+from afas_pipeline.simulator.hostile import MODES, NO_ROWS, rewrite
 from afas_pipeline.simulator.query import UNEXPECTED_MESSAGE, error_body
 
 # The key under which the outermost middleware keeps the server's own `send`, so a drop can reach
@@ -46,6 +46,8 @@ class FaultConfig:
     drop_rate: float = 0.0
     slow_page_rate: float = 0.0
     slow_page_ms: float = 0.0
+    # A GetConnector page answered 200 without rows, as if the filter matched nothing.
+    empty_page_rate: float = 0.0
     booking_layout_locked_rate: float = 0.0
     seed: int = 0
     # Path prefixes relative to /ProfitRestServices (e.g. "/connectors"), case-insensitive.
@@ -57,7 +59,8 @@ class FaultConfig:
     hostile: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("error_500_rate", "error_503_rate", "drop_rate", "slow_page_rate"):
+        rates = ("error_500_rate", "error_503_rate", "drop_rate", "slow_page_rate")
+        for name in (*rates, "empty_page_rate"):
             _check_rate(name, getattr(self, name))
         _check_rate("booking_layout_locked_rate", self.booking_layout_locked_rate)
         if self.hostile and self.hostile not in MODES:
@@ -108,7 +111,7 @@ class Decision:
     """What to do to one request: wait `delay` seconds, then answer with `fault` (or pass on)."""
 
     delay: float = 0.0
-    fault: str | None = None  # "drop", "503", "500", "locked"
+    fault: str | None = None  # "drop", "503", "500", "locked", "empty"
 
 
 class FaultInjector:
@@ -137,7 +140,7 @@ class FaultInjector:
             delay_ms = config.latency_ms
             if config.latency_jitter_ms:
                 delay_ms += self._rng.uniform(0, config.latency_jitter_ms)
-            page = method.upper() == "GET" and path.lower().startswith("/connectors/")
+            page = _is_page(method, path)
             if page and config.slow_page_rate and self._rng.random() < config.slow_page_rate:
                 delay_ms += config.slow_page_ms
             return Decision(delay_ms / 1000, self._fault(config, method, path))
@@ -148,6 +151,8 @@ class FaultInjector:
             ("503", config.error_503_rate),
             ("500", config.error_500_rate),
         ]
+        if _is_page(method, path):
+            candidates.append(("empty", config.empty_page_rate))
         if method.upper() == "POST" and path.lower().rstrip("/") == "/connectors/fientries":
             candidates.append(("locked", config.booking_layout_locked_rate))
         # A running burst continues first: faults come in runs of burst_length requests.
@@ -191,6 +196,8 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
         elif decision.fault == "drop":
             await _drop_connection(scope, send)
+        elif decision.fault == "empty":
+            await _send_hostile(self.app, scope, receive, send, NO_ROWS)
         else:
             await _send_fault(send, decision.fault, self.injector.config.retry_after_seconds)
 

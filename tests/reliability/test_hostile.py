@@ -1,5 +1,6 @@
 """Hostile input: AFAS answering with pages the pipeline cannot trust. Each gets a clear error
-naming what is wrong and where, and a data directory loaded before stays byte-identical."""
+naming what is wrong and where (connector, page, row or key, field), and a data directory
+loaded before stays byte-identical."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ EXPECTED: dict[str, list[str]] = {
     "changed_type": [CONNECTOR, "row", "twaalf", "is not"],
     "bad_date": [CONNECTOR, "row", BAD_DATE, "not a valid"],
     "three_decimals": [CONNECTOR, "row", THREE_DECIMALS, "more than 2 decimals"],
+    "null_key": [CONNECTOR, "row 0 of page 1", "has no UnitId, a key field", "UnitId=None"],
+    "repeated_key": [CONNECTOR, "2 times with different content", "in page 1 ("],
     "huge_page": [CONNECTOR, "rows for take=", "paging would skip rows"],
     "invalid_json": [CONNECTOR, "not valid JSON"],
     "empty_body": [CONNECTOR, "empty body", "HTTP 200"],
