@@ -35,6 +35,9 @@ _FAULT_FLAGS: dict[str, tuple[type, str]] = {
     "slow_page_rate": (float, "probability that a GetConnector page is slow"),
     "slow_page_ms": (float, "extra time for a slow page (ms)"),
     "booking_layout_locked_rate": (float, "probability that a FiEntries POST finds it locked"),
+    "empty_page_rate": (float, "probability that a GetConnector page comes without rows"),
+    "error_503_after_apply_rate": (float, "probability that a write is applied, then 503"),
+    "slow_apply_ms": (float, "time a write takes before it is applied (ms)"),
     "fault_seed": (int, "seed of the fault RNG"),
 }
 

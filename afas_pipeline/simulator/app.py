@@ -26,6 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from afas_pipeline.afas.contract import CONNECTORS, FI_ENTRIES, ConnectorSpec
+from afas_pipeline.simulator import SIMULATOR_MARK
 from afas_pipeline.simulator.environment import FiEntryRejected, UnknownConnectorError
 from afas_pipeline.simulator.faults import (
     RAW_SEND_KEY,
@@ -409,7 +410,7 @@ class Simulator:
         if lowered and lowered[0] == ADMIN:
             return await self._admin(request, lowered[1:])
         if lowered == ["profitversion"] and method == "GET":
-            return json_response({"version": PROFIT_VERSION})
+            return json_response({"version": PROFIT_VERSION, "simulator": SIMULATOR_MARK})
         if lowered[:1] == ["metainfo"] and method == "GET":
             return self._metainfo(rest[1:])
         if lowered[:1] == ["connectors"] and len(rest) >= 2:

@@ -58,7 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_id=f"cli-{uuid.uuid4().hex[:12]}",
             progress=progress,
         )
-    summary = {"counts": report.counts(), "states": report.state_counts, "stopped": report.stopped}
+    summary = {
+        "counts": report.counts(),
+        "states": report.state_counts,
+        "stopped": report.stopped,
+        "duplicates": report.duplicates,
+    }
     print(json.dumps(summary), flush=True)
     return 0
 

@@ -293,7 +293,11 @@ def test_unknown_get_connector(client: TestClient) -> None:
 def test_path_case_does_not_matter(client: TestClient) -> None:
     assert client.get(f"/profitrestservices/connectors/{MUTATIONS}?take=1").status_code == 200
     assert client.get("/PROFITRESTSERVICES/MetaInfo").status_code == 200
-    assert client.get("/profitrestservices/profitversion").json() == {"version": "22.22.5"}
+    # AFAS answers {"version": ...}; the simulator also says that it is one.
+    assert client.get("/profitrestservices/profitversion").json() == {
+        "version": "22.22.5",
+        "simulator": "afas-pipeline simulator",
+    }
 
 
 def test_unknown_paths_are_404(client: TestClient) -> None:

@@ -49,11 +49,12 @@ def _metadata(result: Any) -> dict[str, Any]:
     return {k: getattr(v, "value", v) for k, v in event.metadata.items()}
 
 
-def _check(result: Any) -> Any:
+def _check(result: Any, name: str = REJECTED_CHECK) -> Any:
     (evaluation,) = [
         e.event_specific_data
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_specific_data.check_name == name
     ]
     return evaluation
 
