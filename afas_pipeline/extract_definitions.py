@@ -17,16 +17,13 @@ from afas_pipeline.defs.resources import DEFAULT_DATA_DIR, AfasResource, Storage
 from afas_pipeline.extract.specs import extract_specs
 
 # Structure, not secrets: the partition start date shapes the asset graph, so it is read when
-# the definitions load. Secrets and connection settings are EnvVars on the resources, read at
-# run time.
+# the definitions load. The token and the connection settings are read from the environment
+# when a run starts (AfasResource.settings), never from config.
 START_DATE = os.environ.get("AFAS_PIPELINE_START_DATE", "2025-01-01")
-# The resources read these through EnvVars, which fail when a variable is unset: give the
-# optional ones their documented defaults (empty means "not given"). AFAS_TOKEN stays required.
+# The resources read these through EnvVars, which fail when a variable is unset: give them
+# their documented defaults (empty means "not given").
 for _name, _default in {
     "AFAS_PIPELINE_DATA_DIR": DEFAULT_DATA_DIR,
-    "AFAS_BASE_URL": "",
-    "AFAS_ENVIRONMENT": "",
-    "AFAS_ENVIRONMENT_TYPE": "",
     "AFAS_ADMINISTRATIONS": "",
 }.items():
     os.environ.setdefault(_name, _default)
@@ -51,13 +48,7 @@ extract_defs = dg.Definitions(
     asset_checks=[freshness_checks],
     jobs=[extract_job],
     resources={
-        "afas": AfasResource(
-            token=dg.EnvVar("AFAS_TOKEN"),
-            base_url=dg.EnvVar("AFAS_BASE_URL"),
-            environment=dg.EnvVar("AFAS_ENVIRONMENT"),
-            environment_type=dg.EnvVar("AFAS_ENVIRONMENT_TYPE"),
-            administrations=dg.EnvVar("AFAS_ADMINISTRATIONS"),
-        ),
+        "afas": AfasResource(administrations=dg.EnvVar("AFAS_ADMINISTRATIONS")),
         "storage": StorageResource(data_dir=dg.EnvVar("AFAS_PIPELINE_DATA_DIR")),
     },
 )

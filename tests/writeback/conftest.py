@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from afas_pipeline.afas import AfasClient, AfasSettings, RetryPolicy
-from tests.conftest import NOW, Simulator
+from tests.conftest import NOW, Simulator, pipeline_env
 
 # Small: these tests post a few entries; the ledger only has to exist.
 WRITEBACK_LINES = 400
@@ -135,9 +135,15 @@ class WritebackEnv:
 
 
 @pytest.fixture
-def wb(start_simulator: Callable[..., Simulator], tmp_path: Path) -> WritebackEnv:
-    """A fresh small simulator and an empty data directory."""
+def wb(
+    start_simulator: Callable[..., Simulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> WritebackEnv:
+    """A fresh small simulator and an empty data directory, with the AFAS_* settings (the
+    deployment's environment, where the Dagster resource reads them) pointing at it."""
     simulator = start_simulator(journal_lines=WRITEBACK_LINES)
+    for name, value in pipeline_env(simulator, tmp_path / "data").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AFAS_ALLOW_WRITES", raising=False)
     return WritebackEnv(simulator, tmp_path / "data")
 
 
