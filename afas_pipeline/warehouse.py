@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from afas_pipeline.extract.days import amsterdam_today
 from afas_pipeline.extract.storage import write_bytes_atomically
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
@@ -141,10 +142,11 @@ def _flock(path: Path, mode: int) -> Iterator[None]:
 
 def build_inputs(data_dir: Path, *, today: date | None = None) -> str:
     """A digest of everything a dbt build reads: the raw layer, the write-back outbox (published
-    beside the marts), the dbt project, the versions of dbt and DuckDB, and the date (the marts
-    age open items and cut off future entries as of today). Call holding the raw lock (shared).
+    beside the marts), the dbt project, the versions of dbt and DuckDB, and Amsterdam's date
+    (the marts age open items and cut off future entries as of today). Call holding the raw
+    lock (shared).
     """
-    digest = hashlib.sha256(str(today or date.today()).encode())
+    digest = hashlib.sha256(str(today or amsterdam_today()).encode())
     for package in _VERSIONED:
         digest.update(f"\0{package}={metadata.version(package)}".encode())
     files = [*_files(data_dir / "raw"), data_dir / "writeback.duckdb"]
