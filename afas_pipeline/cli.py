@@ -2,6 +2,7 @@
 
 simulator   run the embedded AFAS simulator
 run         run the pipeline headless for a range of days (cron, CI)
+reconcile   compare every record with AFAS and heal what differs, then rebuild the marts
 demo        the whole pipeline against the simulator, then the Dagster UI
 connectors  list what the token may use (metainfo)
 read        show the first rows of a GetConnector
@@ -14,6 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from afas_pipeline.extract.days import amsterdam_today, parse_day
 
@@ -45,6 +47,18 @@ def _parser() -> argparse.ArgumentParser:
         "--rebuild", action="store_true", help="run the dbt build even if nothing changed"
     )
     run.set_defaults(handler=_run)
+
+    reconcile = commands.add_parser(
+        "reconcile", help="compare every record with AFAS, heal what differs, rebuild the marts"
+    )
+    reconcile.add_argument("--verbose", action="store_true", help="print Dagster's event log too")
+    reconcile.add_argument(
+        "--accept-mass-deletions",
+        action="store_true",
+        help="flag the deletions found even if they are an implausible share (AFAS really "
+        "deleted them)",
+    )
+    reconcile.set_defaults(handler=_reconcile)
 
     demo = commands.add_parser("demo", help="the pipeline against the simulator, then the UI")
     demo.add_argument("--port", type=int, default=3000, help="port of the Dagster UI")
@@ -79,15 +93,32 @@ def _simulator(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from afas_pipeline.runner import run_headless, succeeded, summary_lines
+    from afas_pipeline.runner import run_headless
 
     log_level = "DEBUG" if args.verbose else "WARNING"
     results = run_headless(args.start, args.end, log_level=log_level, rebuild=args.rebuild)
+    return _report(results, f"{args.start}..{args.end}")
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    from afas_pipeline.runner import run_reconciliation
+
+    log_level = "DEBUG" if args.verbose else "WARNING"
+    results = run_reconciliation(
+        log_level=log_level, accept_mass_deletions=args.accept_mass_deletions
+    )
+    return _report(results, "full reconciliation")
+
+
+def _report(results: Sequence[Any], what: str) -> int:
+    """Print what the runs did; exit code 1 if one failed or a blocking check failed."""
+    from afas_pipeline.runner import succeeded, summary_lines
+
     for line in summary_lines(*results):
         print(line, file=sys.stderr if line.startswith("FAILED") else sys.stdout)
     success = all(succeeded(result) for result in results)
     runs = ", ".join(result.run_id for result in results)
-    print(f"run {runs} {'succeeded' if success else 'FAILED'}: {args.start}..{args.end}")
+    print(f"run {runs} {'succeeded' if success else 'FAILED'}: {what}")
     return 0 if success else 1
 
 

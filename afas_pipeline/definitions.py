@@ -5,9 +5,9 @@ import os
 import dagster as dg
 
 from afas_pipeline.defs.dbt import dbt_project, dbt_resource, marts_database, warehouse_models
-from afas_pipeline.defs.extract import APP_CONNECTOR_KEY
+from afas_pipeline.defs.extract import APP_CONNECTOR_KEY, RECONCILIATION_KEY
 from afas_pipeline.defs.extract import GROUP as EXTRACT_GROUP
-from afas_pipeline.defs.schedules import build_schedules
+from afas_pipeline.defs.schedules import build_schedules, reconciliation_schedule
 from afas_pipeline.defs.writeback import writeback_assets, writeback_checks, writeback_job
 from afas_pipeline.extract_definitions import (
     extract_defs,
@@ -20,6 +20,7 @@ from afas_pipeline.extract_definitions import (
 # when the definitions load.
 REFRESH_CRON = os.environ.get("AFAS_PIPELINE_REFRESH_CRON", "*/15 * * * *")
 DAILY_CRON = os.environ.get("AFAS_PIPELINE_DAILY_CRON", "30 0 * * *")
+RECONCILE_CRON = os.environ.get("AFAS_PIPELINE_RECONCILE_CRON", "0 3 * * 0")
 
 dbt_project.prepare_if_dev()  # only under `dagster dev`; the set-up command runs `dbt parse`
 downstream = dg.AssetSelection.assets(warehouse_models, marts_database)
@@ -34,6 +35,13 @@ daily_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups(EXTRACT_GROUP) | downstream,
     partitions_def=partitions,
     description="A day of changes, the reference data, the deletion checks, and the marts.",
+)
+
+full_reconciliation_job = dg.define_asset_job(
+    "afas_full_reconciliation_job",
+    selection=dg.AssetSelection.assets(RECONCILIATION_KEY) | downstream,
+    description="Compare every record with AFAS, heal what differs, rebuild the marts (weekly, "
+    "and on demand: the way out of damage a bad day left).",
 )
 
 freshness_job = dg.define_asset_job(
@@ -53,7 +61,14 @@ warehouse_and_writeback = dg.Definitions(
     assets=[warehouse_models, marts_database, *writeback_assets],
     asset_checks=writeback_checks,
     # The write-back is never scheduled: an operator launches it, approving corrections.
-    jobs=[refresh_job, daily_job, freshness_job, warehouse_job, writeback_job],
+    jobs=[
+        refresh_job,
+        daily_job,
+        full_reconciliation_job,
+        freshness_job,
+        warehouse_job,
+        writeback_job,
+    ],
     schedules=[
         *build_schedules(
             refresh_job=refresh_job,
@@ -61,6 +76,7 @@ warehouse_and_writeback = dg.Definitions(
             refresh_cron=REFRESH_CRON,
             daily_cron=DAILY_CRON,
         ),
+        reconciliation_schedule(full_reconciliation_job, RECONCILE_CRON),
         dg.ScheduleDefinition(
             name="afas_freshness_hourly",
             job=freshness_job,

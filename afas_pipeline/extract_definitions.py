@@ -12,7 +12,12 @@ import dagster as dg
 
 from afas_pipeline.defs.checks import build_freshness_checks
 from afas_pipeline.defs.extract import GROUP as EXTRACT_GROUP
-from afas_pipeline.defs.extract import build_extract_assets, daily_partitions
+from afas_pipeline.defs.extract import (
+    RECONCILIATION_KEY,
+    build_extract_assets,
+    build_reconciliation_asset,
+    daily_partitions,
+)
 from afas_pipeline.defs.resources import DEFAULT_DATA_DIR, AfasResource, StorageResource
 from afas_pipeline.extract.specs import extract_specs
 
@@ -29,9 +34,11 @@ for _name, _default in {
     os.environ.setdefault(_name, _default)
 
 EXTRACT_JOB = "afas_extract_job"
+RECONCILE_JOB = "afas_reconcile_job"
 partitions = daily_partitions(START_DATE)
 specs = extract_specs()
 extract_assets = build_extract_assets(specs, partitions)
+reconciliation_asset = build_reconciliation_asset(specs, partitions)
 partitioned_keys = [key for a in extract_assets if a.partitions_def for key in a.keys]
 freshness_checks = build_freshness_checks(specs, max_age=timedelta(hours=26))
 
@@ -43,10 +50,16 @@ extract_job = dg.define_asset_job(
     "without the warehouse build.",
 )
 
+reconcile_job = dg.define_asset_job(
+    RECONCILE_JOB,
+    selection=dg.AssetSelection.assets(RECONCILIATION_KEY),
+    description="The full reconciliation alone, without the warehouse build.",
+)
+
 extract_defs = dg.Definitions(
-    assets=extract_assets,
+    assets=[*extract_assets, reconciliation_asset],
     asset_checks=[freshness_checks],
-    jobs=[extract_job],
+    jobs=[extract_job, reconcile_job],
     resources={
         "afas": AfasResource(administrations=dg.EnvVar("AFAS_ADMINISTRATIONS")),
         "storage": StorageResource(data_dir=dg.EnvVar("AFAS_PIPELINE_DATA_DIR")),

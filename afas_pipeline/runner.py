@@ -14,6 +14,8 @@ from afas_pipeline.warehouse import up_to_date
 
 DAILY_JOB = "afas_daily_job"
 EXTRACT_JOB = "afas_extract_job"
+RECONCILE_JOB = "afas_reconcile_job"
+RECONCILE_STEP = "afas__full_reconciliations"
 WAREHOUSE_JOB = "afas_warehouse_job"
 DBT_STEP = "warehouse_models"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -72,6 +74,22 @@ def run_headless(
     return [extracted, _execute(WAREHOUSE_JOB, instance, log_level, rebuild=rebuild)]
 
 
+def run_reconciliation(
+    *,
+    instance: dg.DagsterInstance | None = None,
+    log_level: str = "INFO",
+    accept_mass_deletions: bool = False,
+) -> list[dg.ExecuteInProcessResult]:
+    """What `afas-pipeline reconcile` does: the full reconciliation in one run, then the
+    warehouse build and the marts in a second, unless it healed nothing."""
+    instance = instance or _instance()
+    ops = {RECONCILE_STEP: {"config": {"accept_mass_deletions": accept_mass_deletions}}}
+    reconciled = _execute(RECONCILE_JOB, instance, log_level, rebuild=False, ops=ops)
+    if not succeeded(reconciled) or up_to_date(_data_dir()):
+        return [reconciled]
+    return [reconciled, _execute(WAREHOUSE_JOB, instance, log_level, rebuild=False)]
+
+
 def _execute(
     job_name: str,
     instance: dg.DagsterInstance,
@@ -79,19 +97,22 @@ def _execute(
     *,
     rebuild: bool,
     tags: dict[str, str] | None = None,
+    ops: dict[str, object] | None = None,
 ) -> dg.ExecuteInProcessResult:
     job = _definitions(job_name).resolve_job_def(job_name)
     run_config: dict[str, object] = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if rebuild:
-        run_config["ops"] = {DBT_STEP: {"config": {"rebuild": True}}}
+        ops = {**(ops or {}), DBT_STEP: {"config": {"rebuild": True}}}
+    if ops:
+        run_config["ops"] = ops
     return job.execute_in_process(
         run_config=run_config, instance=instance, tags=tags, raise_on_error=False
     )
 
 
 def _definitions(job_name: str) -> dg.Definitions:
-    """The extraction's own definitions for its job (they do not import dbt), else all."""
-    if job_name == EXTRACT_JOB:
+    """The extraction's own definitions for its jobs (they do not import dbt), else all."""
+    if job_name in (EXTRACT_JOB, RECONCILE_JOB):
         from afas_pipeline.extract_definitions import extract_defs
 
         return extract_defs
@@ -141,7 +162,9 @@ def summary_lines(*results: dg.ExecuteInProcessResult) -> list[str]:
 
 
 _FIGURES = (
-    "rows", "pages", "api_calls", "retries", "duration_s", "deleted", "deletion_flags_cleared"
+    "rows", "pages", "api_calls", "retries", "duration_s", "deleted", "deletion_flags_cleared",
+    "records_compared", "records_changed", "records_missing", "records_deleted",
+    "records_restored", "days_reloaded",
 )  # fmt: skip
 
 

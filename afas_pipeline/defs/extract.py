@@ -13,7 +13,7 @@ from pydantic import Field
 
 from afas_pipeline.afas import AfasClient
 from afas_pipeline.defs.resources import AfasResource, StorageResource
-from afas_pipeline.extract.days import DayRange, wall_clock
+from afas_pipeline.extract.days import DayRange, amsterdam_today, wall_clock
 from afas_pipeline.extract.deletions import (
     DeletionReport,
     ImplausibleDeletionsError,
@@ -28,6 +28,7 @@ from afas_pipeline.extract.loader import (
     load_snapshot,
     read_concurrently,
 )
+from afas_pipeline.extract.reconcile import ReconcileReport, reconcile, write_healed
 from afas_pipeline.extract.specs import CHANGED_ENTRY_DATES, ExtractSpec, spec_by_name
 from afas_pipeline.extract.storage import RawStore
 from afas_pipeline.warehouse import raw_lock
@@ -38,10 +39,13 @@ KEY_PREFIX = "afas"
 AFAS_POOL = "afas_api"
 UNIQUE_KEY_CHECK = "unique_key_per_day"
 PLAUSIBLE_CHECK = "deletions_plausible"
+RECONCILIATION_GROUP = "afas_reconciliation"
+RECONCILIATION_KEY = dg.AssetKey([KEY_PREFIX, "full_reconciliations"])
 
 
 class DeletionChecksConfig(dg.Config):
-    """Run config of the deletion checks (Launchpad: ops.afas_deletion_checks.config)."""
+    """Run config of the deletion checks (Launchpad: ops.afas_deletion_checks.config) and of
+    the full reconciliation (ops.afas__full_reconciliations.config)."""
 
     accept_mass_deletions: bool = Field(
         default=False,
@@ -277,6 +281,117 @@ def _deletions_asset(
         yield from _read_concurrently(context, afas, storage, _selected(context, by_key), check)
 
     return _asset
+
+
+def build_reconciliation_asset(
+    specs: Sequence[ExtractSpec], partitions: dg.DailyPartitionsDefinition
+) -> dg.AssetsDefinition:
+    """The full reconciliation of the change-tracked connectors (see extract/reconcile.py)."""
+    first_partition = wall_clock(partitions.start).date()
+    tracked = [s for s in specs if s.partitioned]
+
+    @dg.asset(
+        key=RECONCILIATION_KEY,
+        deps=[APP_CONNECTOR_KEY],
+        group_name=RECONCILIATION_GROUP,
+        pool=AFAS_POOL,
+        kinds={"afas", "parquet"},
+        check_specs=[
+            dg.AssetCheckSpec(
+                PLAUSIBLE_CHECK,
+                asset=RECONCILIATION_KEY,
+                blocking=True,
+                description="AFAS's answer is plausible: it does not make most of many records "
+                "deleted, and no query came back empty where records were loaded.",
+            )
+        ],
+    )
+    def _asset(
+        context: AssetExecutionContext,
+        config: DeletionChecksConfig,
+        afas: AfasResource,
+        storage: StorageResource,
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        """Compares every record of the change-tracked connectors with what AFAS holds now
+        (keys and a content hash per administration and day), re-reads the days that differ,
+        sets and clears deletion flags from what AFAS holds, and records what it healed.
+
+        Runs weekly and on demand: it finds what incremental reads cannot (a change that did
+        not move Mutatie_datum, a deletion AFAS did not report) and heals what a bad day left.
+        """
+        store = storage.raw_store()
+        days = DayRange.inclusive(first_partition, amsterdam_today())
+        reports, refused, failed = [], [], []
+        with raw_lock(storage.path, shared=False), afas.client() as client:
+            admins = afas.configured_administrations()
+            check_administrations(client, admins)
+            reads = {
+                spec.name: partial(
+                    reconcile,
+                    store=store,
+                    spec=spec,
+                    days=days,
+                    administrations=admins,
+                    run_id=context.run_id,
+                    first_partition=first_partition,
+                    accept_mass_deletions=config.accept_mass_deletions,
+                )
+                for spec in tracked
+            }
+            for name, outcome in read_concurrently(client, reads):
+                if isinstance(outcome, ImplausibleDeletionsError):
+                    refused.append(str(outcome))
+                elif isinstance(outcome, Exception):
+                    context.log.error(f"{name} failed", exc_info=outcome)
+                    failed.append(f"{name}: {outcome}")
+                else:
+                    context.log.info(_reconciled(outcome))
+                    reports.append(outcome)
+            write_healed(store, reports, context.run_id)
+        if failed:
+            raise dg.Failure("\n".join(failed))
+        yield dg.MaterializeResult(metadata=_reconciliation_metadata(reports, refused))
+        yield dg.AssetCheckResult(
+            check_name=PLAUSIBLE_CHECK,
+            passed=not refused,
+            description="\n".join(refused) or None,
+        )
+
+    return _asset
+
+
+def _reconciled(report: ReconcileReport) -> str:
+    return (
+        f"{report.connector}: {report.keys_compared} records compared with AFAS's "
+        f"{report.afas_keys}; changed {report.changed}, missing {report.missing}, deleted "
+        f"{report.deleted}, restored {report.restored}; {report.days_reloaded} days re-read; "
+        f"{report.api_calls} API calls, {report.duration_s:.1f} s"
+    )
+
+
+def _reconciliation_metadata(
+    reports: list[ReconcileReport], refused: list[str]
+) -> dict[str, object]:
+    kinds = ("changed", "missing", "deleted", "restored")
+    healed = {kind: sum(getattr(r, kind) for r in reports) for kind in kinds}
+    rows = [
+        f"| {r.connector} | {r.keys_compared} | "
+        + " | ".join(str(getattr(r, k)) for k in kinds)
+        + f" | {r.days_reloaded} |"
+        for r in reports
+    ]
+    table = "| connector | compared | " + " | ".join(kinds) + " | days re-read |\n"
+    table += "|" + " --- |" * (len(kinds) + 3) + "\n" + "\n".join(rows)
+    meta: dict[str, object] = {
+        **{f"records_{kind}": n for kind, n in healed.items()},
+        "records_compared": sum(r.keys_compared for r in reports),
+        "days_reloaded": sum(r.days_reloaded for r in reports),
+        "api_calls": sum(r.api_calls for r in reports),
+        "healed": dg.MetadataValue.md(table),
+    }
+    if refused:
+        meta["refused"] = "\n".join(refused)
+    return meta
 
 
 def _spec(

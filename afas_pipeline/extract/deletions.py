@@ -15,7 +15,7 @@ lose a flag an earlier, bad answer gave them.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -44,6 +44,7 @@ from afas_pipeline.extract.storage import (
 
 ENTRY_DATE = "EntryDate"
 _UNIT = "UnitId"
+ROW_HASH = "_row_hash"
 # Consecutive changed dates closer than this are read in one range query.
 MAX_GAP_DAYS = 3
 MAX_RANGE_DAYS = 31
@@ -57,7 +58,7 @@ class ImplausibleDeletionsError(RuntimeError):
     """AFAS's answer would flag an implausible share of the keys as deleted; nothing was.
     `report` holds what the check read and compared."""
 
-    def __init__(self, message: str, report: DeletionReport) -> None:
+    def __init__(self, message: str, report: LoadReport) -> None:
         super().__init__(message)
         self.report = report
 
@@ -80,24 +81,42 @@ def all_versions(store: RawStore, spec: ExtractSpec) -> pl.LazyFrame | None:
     return pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")
 
 
+def row_hash(spec: ExtractSpec, present: Iterable[str]) -> pl.Expr:
+    """A fingerprint of a record's content, the same for a page from AFAS and a stored version:
+    every contract field in the contract's type, null where the frame lacks it (`present` are
+    the frame's columns)."""
+    names = set(present)
+    fields = [
+        pl.col(name).cast(dtype) if name in names else pl.lit(None, dtype).alias(name)
+        for name, dtype in spec.schema.items()
+    ]
+    return pl.struct(fields).hash(seed=0).alias(ROW_HASH)
+
+
 def live_versions(
     store: RawStore,
     spec: ExtractSpec,
     *,
     columns: Sequence[str] | None = None,
     keys: pl.LazyFrame | None = None,
+    fingerprinted: bool = False,
+    deleted_too: bool = False,
 ) -> pl.DataFrame:
     """The newest loaded version of every key that is not known to be deleted.
 
     Displaced rows count as versions too, so a key whose day was re-read stays known. A
     deletion counts only if it was seen after that version was loaded. With `columns`, only
     those (and what the versioning needs) are read; with `keys`, only those keys: a check of a
-    million lines then holds keys in memory, not whole rows.
+    million lines then holds keys in memory, not whole rows. `fingerprinted` adds each
+    version's `row_hash` (a column of `ROW_HASH`); `deleted_too` keeps the deleted keys.
     """
     versions = all_versions(store, spec)
     if versions is None:
         return pl.DataFrame()
     key = list(spec.key)
+    if fingerprinted:
+        versions = versions.with_columns(row_hash(spec, versions.collect_schema().names()))
+        columns = [*(columns or ()), ROW_HASH]
     if columns is not None:
         needed = [*key, spec.modification_field, LOADED_AT_COLUMN, *columns]
         versions = versions.select(list(dict.fromkeys(needed)))
@@ -106,7 +125,7 @@ def live_versions(
     # Read once, then version in memory: a plan that scans the files for each of its branches
     # held twice the memory.
     newest = _newest_per_key(versions.collect(engine="streaming").lazy(), spec)
-    deleted_files = store.history_files(spec.name, DELETED)
+    deleted_files = [] if deleted_too else store.history_files(spec.name, DELETED)
     if deleted_files:
         seen = pl.scan_parquet(deleted_files).select(*key, DELETED_SEEN_AT_COLUMN)
         gone = (
@@ -218,10 +237,10 @@ def _flag_missing(
     accept_mass_deletions: bool,
 ) -> int:
     key = list(spec.key)
-    present, answered = _afas_keys(client, queries, spec, report)
+    present, answered = afas_keys(client, queries, spec, report)
     report.checked_keys = candidates.height
     gone = candidates.join(present, on=key, how="anti", nulls_equal=True)
-    doubt = _implausible(spec, candidates, gone, answered)
+    doubt = implausible(spec, candidates, gone, answered)
     if doubt and not accept_mass_deletions:
         raise ImplausibleDeletionsError(
             f"{spec.name}: refused to flag deletions: {doubt}. Nothing was flagged; AFAS may "
@@ -232,32 +251,43 @@ def _flag_missing(
     report.restored = store.clear_deletions(
         spec.name, key, present.lazy(), seen_at=seen_at, run_id=run_id
     )
-    if gone.height:
-        # The candidates hold only keys; the last version is kept whole.
-        whole = live_versions(store, spec, keys=gone.select(key).lazy())
-        flagged = whole.with_columns(
-            pl.lit(seen_at, dtype=pl.Datetime("us", "UTC")).alias(DELETED_SEEN_AT_COLUMN),
-            pl.lit(run_id, dtype=pl.String).alias(DELETED_RUN_ID_COLUMN),
-        )
-        store.append_history(spec.name, DELETED, flagged, f"deleted-{run_id}")
+    flag_deleted(store, spec, gone.select(key), seen_at=seen_at, run_id=run_id)
     return gone.height
 
 
-def _implausible(
+def flag_deleted(
+    store: RawStore, spec: ExtractSpec, gone: pl.DataFrame, *, seen_at: datetime, run_id: str
+) -> None:
+    """Keep the last version of the records `gone` names (keys), flagged deleted as of
+    `seen_at`."""
+    if not gone.height:
+        return
+    whole = live_versions(store, spec, keys=gone.select(spec.key).lazy())
+    flagged = whole.with_columns(
+        pl.lit(seen_at, dtype=pl.Datetime("us", "UTC")).alias(DELETED_SEEN_AT_COLUMN),
+        pl.lit(run_id, dtype=pl.String).alias(DELETED_RUN_ID_COLUMN),
+    )
+    store.append_history(spec.name, DELETED, flagged, f"deleted-{run_id}")
+
+
+def implausible(
     spec: ExtractSpec,
     candidates: pl.DataFrame,
     gone: pl.DataFrame,
     answered: dict[QueryScope, int],
+    *,
+    day_column: str = ENTRY_DATE,
 ) -> str | None:
     """Why AFAS's answer cannot be trusted as deletions, or None: it would flag most of many
-    keys, or one query came back empty where many records were loaded."""
+    keys, or one query came back empty where many records were loaded (the candidates of a
+    query's scope: its administration, and its days of `day_column`)."""
     if gone.height > MIN_IMPLAUSIBLE and gone.height > MAX_DELETED_SHARE * candidates.height:
         return (
             f"the answer would flag {gone.height} of the {candidates.height} records compared "
             f"as deleted (more than {MAX_DELETED_SHARE:.0%})"
         )
     for scope, rows in answered.items():
-        loaded = _in_scope(candidates, scope).height
+        loaded = _in_scope(candidates, scope, day_column).height
         if rows == 0 and loaded > MIN_IMPLAUSIBLE:
             return (
                 f"AFAS answered{scope or ' the full read'} with no rows, where {loaded} were loaded"
@@ -265,18 +295,19 @@ def _implausible(
     return None
 
 
-def _in_scope(candidates: pl.DataFrame, scope: QueryScope) -> pl.DataFrame:
-    """The candidates a deletion query of `scope` (booking dates, administration) compares."""
+def _in_scope(candidates: pl.DataFrame, scope: QueryScope, day_column: str) -> pl.DataFrame:
+    """The candidates a query of `scope` (days, administration) compares."""
     if scope.days is not None:
-        candidates = candidates.filter(
-            pl.col(ENTRY_DATE).is_between(scope.days.start, scope.days.end, closed="left")
-        )
+        days = pl.col(day_column).is_between(scope.days.start, scope.days.end, closed="left")
+        if scope.open_start:
+            days = pl.col(day_column) < scope.days.end
+        candidates = candidates.filter(days)
     if scope.administration is not None:
         candidates = candidates.filter(pl.col(_UNIT) == scope.administration)
     return candidates
 
 
-def _afas_keys(
+def afas_keys(
     client: AfasClient, queries: list[PageQuery], spec: ExtractSpec, report: LoadReport
 ) -> tuple[pl.DataFrame, dict[QueryScope, int]]:
     """The keys AFAS returns for `queries`, and the rows each query returned; only key columns

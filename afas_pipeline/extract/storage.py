@@ -14,6 +14,9 @@ Layout under `<data_dir>/raw/<connector>/`:
 - `deleted/…parquet`: the last known version of records AFAS deleted, with when that was seen.
 - `cleared/…parquet`: deletion flags taken back because AFAS returned the key again later (a
   bad answer had flagged it), with when; kept for the audit, read by nothing.
+
+And `<data_dir>/raw/full_reconciliations/…parquet`: what each full reconciliation healed, per
+connector, administration and day (`RECONCILIATIONS_SCHEMA`).
 A re-read that returns exactly the rows a file holds leaves the file as it is (its `_loaded_at`
 stays that of the first load), so an unchanged raw layer is byte for byte the same and a dbt
 build over it can be skipped.
@@ -46,6 +49,21 @@ LOAD_COLUMNS = (PARTITION_COLUMN, LOADED_AT_COLUMN, RUN_ID_COLUMN)
 DAYS, DISPLACED, DELETED, CLEARED = "days", "displaced", "deleted", "cleared"
 # Folders that only ever gain files: in a batch they are written before what they account for.
 _HISTORY = frozenset({DISPLACED, CLEARED})
+RECONCILIATIONS = "full_reconciliations"
+RECONCILIATIONS_SCHEMA = pl.Schema(
+    {
+        "run_id": pl.String,
+        "reconciled_at": pl.Datetime("us", "UTC"),
+        "connector": pl.String,
+        "administration_id": pl.Int64,
+        "day": pl.Date,
+        "changed_keys": pl.Int64,
+        "missing_keys": pl.Int64,
+        "deleted_keys": pl.Int64,
+        "restored_keys": pl.Int64,
+        "keys_compared": pl.Int64,
+    }
+)
 SCHEMA_FILE = "_schema.parquet"
 # Rows read at once when spooled pages are split into day files (bounds the memory).
 SPLIT_BATCH_ROWS = 100_000
@@ -115,9 +133,15 @@ class RawStore:
             }
         )
         for kind, columns in ((DAYS, schema), (DISPLACED, schema), (DELETED, deleted)):
-            path = self.connector_dir(connector_id) / kind / SCHEMA_FILE
-            if not path.exists() or pl.read_parquet_schema(path) != columns:
-                write_atomically(pl.DataFrame(schema=columns), path)
+            _ensure_schema_file(self.connector_dir(connector_id) / kind, columns)
+        # The marts read the reconciliations from the first build on, before any has run.
+        _ensure_schema_file(self.raw_dir / RECONCILIATIONS, RECONCILIATIONS_SCHEMA)
+
+    def append_reconciliation(self, frame: pl.DataFrame, run_id: str) -> Path:
+        """Record what a full reconciliation healed (rows of `RECONCILIATIONS_SCHEMA`)."""
+        target = self.raw_dir / RECONCILIATIONS / f"{run_id}-{uuid.uuid4().hex[:8]}.parquet"
+        write_atomically(frame.select(list(RECONCILIATIONS_SCHEMA)), target)
+        return target
 
     def loaded_days(self, connector_id: str) -> list[date]:
         return [
@@ -294,6 +318,14 @@ class _Batch:
             os.replace(temporary, target)
         for target in self._removals:
             target.unlink(missing_ok=True)
+
+
+def _ensure_schema_file(folder: Path, schema: pl.Schema) -> None:
+    """A zero-row `_schema.parquet` in `folder`, so a reader's glob matches and knows the
+    columns before the first real file."""
+    path = folder / SCHEMA_FILE
+    if not path.exists() or pl.read_parquet_schema(path) != schema:
+        write_atomically(pl.DataFrame(schema=schema), path)
 
 
 def write_atomically(frame: pl.DataFrame, target: Path) -> None:
