@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from afas_pipeline.extract.days import amsterdam_today, parse_day
+from afas_pipeline.usage import RunRequestError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,7 +27,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    return int(args.handler(args) or 0)
+    try:
+        return int(args.handler(args) or 0)
+    except RunRequestError as error:  # what to fix, not a traceback
+        print(f"afas-pipeline {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -139,10 +144,20 @@ def _prepare(args: argparse.Namespace) -> int:
     return subprocess.run(command, check=False).returncode
 
 
-def _connectors(args: argparse.Namespace) -> int:
-    from afas_pipeline.afas import AfasClient, AfasSettings
+def _settings() -> Any:
+    """The AFAS_* settings; a missing or wrong one is the user's to fix (no traceback)."""
+    from afas_pipeline.afas import AfasConfigError, AfasSettings
 
-    with AfasClient(AfasSettings.from_env()) as client:
+    try:
+        return AfasSettings.from_env()
+    except AfasConfigError as error:
+        raise RunRequestError(str(error)) from None
+
+
+def _connectors(args: argparse.Namespace) -> int:
+    from afas_pipeline.afas import AfasClient
+
+    with AfasClient(_settings()) as client:
         listing = client.list_connectors()
     for connector_id, description in listing.get_connectors:
         print(f"get     {connector_id:40} {description}")
@@ -154,11 +169,11 @@ def _connectors(args: argparse.Namespace) -> int:
 def _read(args: argparse.Namespace) -> int:
     import polars as pl
 
-    from afas_pipeline.afas import AfasClient, AfasSettings
+    from afas_pipeline.afas import AfasClient
     from afas_pipeline.extract.specs import field_meanings
 
     # The contract's connectors are typed by the contract; any other by its values.
-    with AfasClient(AfasSettings.from_env(), field_meanings=field_meanings()) as client:
+    with AfasClient(_settings(), field_meanings=field_meanings()) as client:
         pages = client.iter_pages(args.connector, page_size=args.limit, order_by=None)
         frame = next(pages).frame
     with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=30):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from afas_pipeline.extract.days import amsterdam_today
+from afas_pipeline.usage import RunRequestError
 from afas_pipeline.warehouse import up_to_date
 
 DAILY_JOB = "afas_daily_job"
@@ -45,10 +47,23 @@ def run_range(
     backfill policy), exactly as a backfill launched from the UI does. The dbt build is skipped
     when nothing it reads changed since the published marts, unless `rebuild`.
     """
-    if end < start:
-        raise ValueError(f"--end {end} is before --start {start}")
+    check_range(start, end)
     tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
     return _execute(job_name, instance or _instance(), log_level, rebuild=rebuild, tags=tags)
+
+
+def check_range(start: date, end: date) -> None:
+    """Refuse a range of days that is empty or outside the partitions (first day:
+    AFAS_PIPELINE_START_DATE; last: today in Amsterdam)."""
+    first = date.fromisoformat(os.environ.get("AFAS_PIPELINE_START_DATE", "2025-01-01"))
+    last = amsterdam_today()
+    if end < start:
+        raise RunRequestError(f"--end {end} is before --start {start}")
+    if start < first or end > last:
+        raise RunRequestError(
+            f"the days {start}..{end} are not all partitions: they run from {first} "
+            f"(AFAS_PIPELINE_START_DATE) to today, {last} (Amsterdam time)"
+        )
 
 
 def run_headless(
@@ -199,6 +214,12 @@ def failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 def _instance() -> dg.DagsterInstance:
     """The instance of DAGSTER_HOME, so headless runs show in the UI; else a throwaway one."""
-    if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return dg.DagsterInstance.ephemeral()
+    if not Path(home).is_dir():
+        raise RunRequestError(
+            f"DAGSTER_HOME is {home}, which is not a directory: create it (mkdir -p {home}) "
+            "to record the runs there, or unset DAGSTER_HOME to run without recording them"
+        )
+    return dg.DagsterInstance.get()

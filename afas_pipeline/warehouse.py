@@ -165,8 +165,21 @@ def _files(root: Path) -> list[Path]:
 
 def up_to_date(data_dir: Path, inputs: str | None = None) -> bool:
     """True if the published marts were built from exactly what a build would read now
-    (`inputs`, if the caller already has them)."""
-    return published_inputs(data_dir) == (inputs or build_inputs(data_dir))
+    (`inputs`, if the caller already has them), and are there to be read: a deleted or
+    damaged marts.duckdb is built and published again."""
+    return published_inputs(data_dir) == (inputs or build_inputs(data_dir)) and marts_readable(
+        data_dir
+    )
+
+
+def marts_readable(data_dir: Path) -> bool:
+    """Whether marts.duckdb opens as a DuckDB database that holds tables."""
+    try:
+        with duckdb.connect(str(data_dir / MARTS_FILE), read_only=True) as con:
+            row = con.execute("select count(*) from duckdb_tables()").fetchone()
+    except duckdb.Error:
+        return False
+    return bool(row and row[0])
 
 
 def published_inputs(data_dir: Path) -> str | None:
