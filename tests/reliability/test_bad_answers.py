@@ -6,7 +6,6 @@ next good answer."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from datetime import date
@@ -33,21 +32,13 @@ from afas_pipeline.extract.storage import RawStore
 from afas_pipeline.runner import failures
 from tests.conftest import HISTORY_START, NOW, Pipeline, Simulator
 from tests.extract.support import client_for, load_range, raw_days, without_load_columns
+from tests.reliability.conftest import fingerprint
 
 LINES = spec_by_name("DWH_Financiele_mutaties")
 DEBTORS = spec_by_name("DWH_Debiteuren")
 CHANGED = spec_by_name("Profit_Fin_ChangedEntrydate")
 FIRST = date(2026, 11, 1)
 EXTRACT = "afas_extract_job"
-
-
-def fingerprint(raw: Path) -> dict[str, str]:
-    """The SHA-256 of every file of the raw layer, by relative path."""
-    return {
-        str(p.relative_to(raw)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(raw.rglob("*"))
-        if p.is_file()
-    }
 
 
 # -- 1. the connector contract -----------------------------------------------------------------
@@ -166,14 +157,8 @@ def test_flags_a_bad_answer_left_are_cleared_when_the_keys_are_seen_again(
     unchanged re-read keeps its old `_loaded_at`. A key seen again now loses its flag."""
     simulator = start_simulator(seed=21)
     store = RawStore(tmp_path / "data")
-    _load_lines(simulator, store, "first")
-    _check_lines(simulator, store, "first")
-    simulator.environment.advance(days=20)
-    _load_lines(simulator, store, "later")
-    simulator.set_faults(empty_page_rate=1.0, only_paths=[f"/connectors/{LINES.connector_id}"])
-    wrong = _check_lines(simulator, store, "wrong", accept_mass_deletions=True)
+    wrong = flags_from_an_accepted_empty_answer(simulator, store)
     assert wrong.deleted > MIN_IMPLAUSIBLE
-    simulator.set_faults()
     truth = simulator.environment.rows(LINES.name).sort(LINES.key)
     assert live_versions(store, LINES).height < truth.height  # the damage
 
@@ -281,6 +266,19 @@ def _others(path: Path) -> list[tuple]:
     """The rows of administrations 2 and 3 in a raw file (load columns aside), sorted."""
     frame = without_load_columns(pl.read_parquet(path)).filter(pl.col("UnitId") != 1)
     return sorted(frame.rows())
+
+
+def flags_from_an_accepted_empty_answer(simulator: Simulator, store: RawStore) -> DeletionReport:
+    """The damage of a bad day: lines loaded and checked, 20 days of changes, then an empty
+    answer to the journal-line check, accepted by hand (accept_mass_deletions)."""
+    _load_lines(simulator, store, "first")
+    _check_lines(simulator, store, "first")  # the first check records what it saw
+    simulator.environment.advance(days=20)
+    _load_lines(simulator, store, "later")
+    simulator.set_faults(empty_page_rate=1.0, only_paths=[f"/connectors/{LINES.connector_id}"])
+    wrong = _check_lines(simulator, store, "wrong", accept_mass_deletions=True)
+    simulator.set_faults()
+    return wrong
 
 
 def _check_lines(

@@ -21,7 +21,8 @@ from afas_pipeline.extract.storage import RawStore
 from afas_pipeline.simulator import chart
 from tests.conftest import HISTORY_START, NOW, Pipeline, Simulator
 from tests.extract.support import client_for, load_range, without_load_columns
-from tests.reliability.test_bad_answers import _check_lines, _load_lines, fingerprint
+from tests.reliability.conftest import fingerprint
+from tests.reliability.test_bad_answers import flags_from_an_accepted_empty_answer
 
 LINES = spec_by_name("DWH_Financiele_mutaties")
 DEBTORS = spec_by_name("DWH_Debiteuren")
@@ -116,13 +117,7 @@ def test_the_reconciliation_undoes_flags_a_bad_day_left(
     lines deleted; the full reconciliation takes back every flag AFAS contradicts."""
     simulator = start_simulator(seed=21)
     store = RawStore(tmp_path / "data")
-    _load_lines(simulator, store, "first")
-    _check_lines(simulator, store, "first")
-    simulator.environment.advance(days=20)
-    _load_lines(simulator, store, "later")
-    simulator.set_faults(empty_page_rate=1.0, only_paths=[f"/connectors/{LINES.connector_id}"])
-    wrong = _check_lines(simulator, store, "wrong", accept_mass_deletions=True)
-    simulator.set_faults()
+    wrong = flags_from_an_accepted_empty_answer(simulator, store)
     assert wrong.deleted > 100
 
     report = _reconcile(simulator, store)
