@@ -432,7 +432,7 @@ class Writeback:
     def _read_back(self, by_id: dict[str, Correction]) -> None:
         """Look up every correction posted in this run; one booked more than once raises the
         alert and gets the reversal of each extra entry proposed (never posted unapproved)."""
-        posted = {o.correction_id: o.en_no for o in self.report.outcomes if o.state == POSTED}
+        posted = {o.correction_id: o.en_no for o in self.report.outcomes if o.outcome == POSTED_NOW}
         ids = sorted(cid for cid in posted if cid in by_id)
         for start in range(0, len(ids), READ_BACK_CHUNK):
             chunk = ids[start : start + READ_BACK_CHUNK]
