@@ -1,13 +1,17 @@
 """The connector contract: which AFAS connectors the pipeline reads and what their fields are.
 
 This is `../shared/afas-connectors.md` as data. The client validates rows against metainfo, the
-simulator serves exactly these fields, and the extract assets are built from this list.
+extraction validates metainfo against this contract (`ConnectorSpec.check_metainfo`), the
+simulator serves these fields, and the extract assets are built from this list.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+
+from afas_pipeline.afas.errors import AfasSchemaError
 
 DataType = Literal["int", "string", "decimal", "date", "datetime", "boolean"]
 ConnectorKind = Literal["change_tracked", "reference", "control"]
@@ -23,6 +27,16 @@ class FieldSpec:
     label: str
     length: int = 0
     decimals: int = 0
+    # An environment whose connector lacks the field still loads (the field is then null).
+    optional: bool = False
+
+
+# The metainfo dataTypes that hold what a contract type means: AFAS has no "datetime" (it says
+# "date"; an old simulator said "datetime"), and long text may come as a "blob".
+_COMPATIBLE: dict[str, frozenset[str]] = {
+    "datetime": frozenset({"date", "datetime"}),
+    "string": frozenset({"string", "blob"}),
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +45,7 @@ class ConnectorSpec:
 
     id: str
     description: str
+    # The fields every environment's connector has, in row order.
     fields: tuple[FieldSpec, ...]
     key: tuple[str, ...]
     kind: ConnectorKind
@@ -39,6 +54,8 @@ class ConnectorSpec:
     # The field naming the administration, when rows belong to one.
     administration_field: str | None = None
     amount_fields: tuple[str, ...] = field(default=())
+    # Fields an environment's connector may lack (afas-connectors.md marks them optional).
+    optional_fields: tuple[FieldSpec, ...] = field(default=())
 
     @property
     def partitioned(self) -> bool:
@@ -46,17 +63,46 @@ class ConnectorSpec:
 
     @property
     def field_ids(self) -> tuple[str, ...]:
+        """The ids of the fields every environment has (not the optional ones)."""
         return tuple(f.id for f in self.fields)
 
+    @property
+    def all_fields(self) -> tuple[FieldSpec, ...]:
+        """Every contract field, the optional ones last: what the raw layer stores."""
+        return self.fields + self.optional_fields
+
     def field(self, field_id: str) -> FieldSpec:
-        for f in self.fields:
+        for f in self.all_fields:
             if f.id == field_id:
                 return f
         raise KeyError(f"connector {self.id!r} has no field {field_id!r}")
 
+    def check_metainfo(self, data_types: Mapping[str, str], connector_id: str) -> None:
+        """Refuse a connector whose live metainfo (field id -> dataType) lost a contract field
+        or gives one another type: its rows would load silently and mean something else (a
+        connector without `VatAmt` turned 4 proposed VAT corrections into 314)."""
+        problems = []
+        for spec in self.all_fields:
+            found = data_types.get(spec.id)
+            if found is None:
+                if not spec.optional:
+                    problems.append(f"field {spec.id!r} ({spec.data_type}) is missing")
+            elif found not in _COMPATIBLE.get(spec.data_type, {spec.data_type}):
+                problems.append(
+                    f"field {spec.id!r} is {found!r}, the contract says {spec.data_type}"
+                )
+        if problems:
+            raise AfasSchemaError(
+                f"connector {connector_id} does not match the contract of {self.id}: "
+                f"{'; '.join(problems)}. An AFAS administrator must restore the field(s) in the "
+                "GetConnector (afas-connectors.md); nothing was read",
+                connector_id=connector_id,
+                field=problems[0].split("'")[1],
+            )
 
-def _s(id: str, label: str, length: int = 50) -> FieldSpec:
-    return FieldSpec(id, "string", label, length)
+
+def _s(id: str, label: str, length: int = 50, *, optional: bool = False) -> FieldSpec:
+    return FieldSpec(id, "string", label, length, optional=optional)
 
 
 def _i(id: str, label: str) -> FieldSpec:
@@ -93,12 +139,13 @@ def _spec(
     return ConnectorSpec(
         id=id,
         description=description,
-        fields=tuple(fields),
+        fields=tuple(f for f in fields if not f.optional),
         key=key,
         kind=kind,
         modification_field=modification_field,
         administration_field=administration_field,
         amount_fields=amounts,
+        optional_fields=tuple(f for f in fields if f.optional),
     )
 
 
@@ -125,6 +172,7 @@ FINANCIAL_MUTATIONS = _spec(
         _d("VatAmt", "Btw-bedrag"),
         _s("Description", "Omschrijving boeking", 255),
         _s("DimAx1", "Kostenplaats", 16),
+        _s("DimAx2", "Kostendrager", 16, optional=True),
         _dt("Created", "Datum toegevoegd"),
         _dt("Mutatie_datum", "Mutatie datum"),
     ],

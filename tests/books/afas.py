@@ -9,7 +9,7 @@ disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -268,6 +268,10 @@ class BooksEnvironment:
 
     def advance(self, *, days: float = 0, to: datetime | None = None) -> dict[str, Any]:
         return {}
+
+    def served_spec(self, connector_id: str) -> ConnectorSpec:
+        """These books keep no optional fields (no cost carrier): the connector without them."""
+        return replace(CONNECTORS[connector_id], optional_fields=())
 
     def rows(self, connector_id: str) -> pl.DataFrame:
         if connector_id not in self._frames:

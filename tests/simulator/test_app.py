@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from afas_pipeline.afas.contract import CONNECTORS
+from afas_pipeline.afas.contract import CONNECTORS, ConnectorSpec
 from afas_pipeline.simulator.app import create_app
 from afas_pipeline.simulator.environment import Environment, FiEntryRejected, SimulatorConfig
 
@@ -102,6 +102,9 @@ class FakeEnvironment:
         if connector_id not in self.frames:
             self.frames[connector_id] = sample_frame(connector_id)
         return self.frames[connector_id]
+
+    def served_spec(self, connector_id: str) -> ConnectorSpec:
+        return CONNECTORS[connector_id]
 
     def post_fi_entry(self, payload: dict[str, Any]) -> dict[str, Any]:
         fields = payload["FiEntryPar"]["Element"]["Fields"]
@@ -290,7 +293,11 @@ def test_unknown_get_connector(client: TestClient) -> None:
 def test_path_case_does_not_matter(client: TestClient) -> None:
     assert client.get(f"/profitrestservices/connectors/{MUTATIONS}?take=1").status_code == 200
     assert client.get("/PROFITRESTSERVICES/MetaInfo").status_code == 200
-    assert client.get("/profitrestservices/profitversion").json() == {"version": "22.22.5"}
+    # AFAS answers {"version": ...}; the simulator also says that it is one.
+    assert client.get("/profitrestservices/profitversion").json() == {
+        "version": "22.22.5",
+        "simulator": "afas-pipeline simulator",
+    }
 
 
 def test_unknown_paths_are_404(client: TestClient) -> None:
