@@ -1,7 +1,7 @@
 {{ config(severity='error', meta={'dagster': {'ref': {'name': 'rpt_balance_sheet'}}}) }}
--- The balance sheet balances at every period end: assets equal liabilities plus equity plus
--- the results, i.e. the balances (debit - credit) sum to zero, and as presented the two sides
--- are equal.
+-- The balance sheet balances at every period end (period 0 too: the opening balance sheet):
+-- the balances of its accounts and the current year's result sum to zero (debit - credit), and
+-- as presented Totaal activa equals Totaal passiva.
 with
 
 balance_sheet as (
@@ -12,12 +12,13 @@ select
     administration_id,
     fiscal_year,
     period,
-    sum(balance) as balance_total,
-    sum(presented_amount) filter (where balance_sheet_side = 'assets') as assets,
-    sum(presented_amount) filter (where balance_sheet_side <> 'assets') as liabilities_and_equity
+    sum(balance) filter (where line_type = 'account' or line_code = 'RES_LOPEND') as balance_total,
+    sum(presented_amount) filter (where line_type = 'line' and line_code = 'ACT') as assets,
+    sum(presented_amount) filter (where line_type = 'line' and line_code = 'PAS')
+        as liabilities_and_equity
 from balance_sheet
 group by all
 having
-    sum(balance) <> 0
-    or coalesce(sum(presented_amount) filter (where balance_sheet_side = 'assets'), 0)
-        <> coalesce(sum(presented_amount) filter (where balance_sheet_side <> 'assets'), 0)
+    coalesce(sum(balance) filter (where line_type = 'account' or line_code = 'RES_LOPEND'), 0) <> 0
+    or coalesce(sum(presented_amount) filter (where line_type = 'line' and line_code = 'ACT'), 0)
+        <> coalesce(sum(presented_amount) filter (where line_type = 'line' and line_code = 'PAS'), 0)

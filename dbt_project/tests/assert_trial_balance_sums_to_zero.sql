@@ -1,52 +1,32 @@
 {{ config(severity='error', meta={'dagster': {'ref': {'name': 'fct_trial_balance'}}}) }}
 -- The trial balance of every administration and period sums to exactly zero: debit equals
--- credit, and the closing balances of all accounts plus the results of earlier years (not
--- closed into equity by a booking) are zero. Every row also adds up (opening + movement =
--- closing), and balances are continuous: a period opens where the previous one closed
--- (profit-and-loss accounts open every year at zero).
+-- credit, the year-end carry (period 0) is itself balanced, and the closing balances of all
+-- accounts are zero. Every row adds up (opening + debit - credit + carried_forward = closing);
+-- a period opens where the previous one of its year closed and period 0 at zero; and the year
+-- end carries every balance-sheet account's closing balance into the next year, the result
+-- account also the year's result, a profit-and-loss account nothing.
 with
 
 trial_balance as (
     select * from {{ ref('fct_trial_balance') }}
 ),
 
-results_per_year as (
-    select
-        administration_id,
-        fiscal_year,
-        sum(movement) as result_balance
-    from trial_balance
-    where account_type = 'profit_and_loss'
-    group by all
-),
-
-per_period as (
-    select
-        trial_balance.administration_id,
-        trial_balance.fiscal_year,
-        trial_balance.period,
-        sum(trial_balance.debit) as debit,
-        sum(trial_balance.credit) as credit,
-        sum(trial_balance.closing_balance) as closing_balance
-    from trial_balance
-    group by all
+result_accounts as (
+    select * from {{ ref('int_result_accounts') }}
 ),
 
 unbalanced_periods as (
     select
-        per_period.administration_id,
-        per_period.fiscal_year,
-        per_period.period,
+        administration_id,
+        fiscal_year,
+        period,
         'period does not sum to zero' as failure
-    from per_period
-    left join results_per_year
-        on per_period.administration_id = results_per_year.administration_id
-        and results_per_year.fiscal_year < per_period.fiscal_year
+    from trial_balance
     group by all
     having
-        any_value(per_period.debit) <> any_value(per_period.credit)
-        or any_value(per_period.closing_balance)
-            + coalesce(sum(results_per_year.result_balance), 0) <> 0
+        sum(debit) <> sum(credit)
+        or sum(carried_forward) <> 0
+        or sum(closing_balance) <> 0
 ),
 
 rows_not_adding_up as (
@@ -54,9 +34,19 @@ rows_not_adding_up as (
         administration_id,
         fiscal_year,
         period,
-        'opening + debit - credit <> closing for ' || account_code as failure
+        'opening + debit - credit + carried_forward <> closing for ' || account_code as failure
     from trial_balance
-    where opening_balance + debit - credit <> closing_balance
+    where opening_balance + debit - credit + carried_forward <> closing_balance
+),
+
+with_previous as (
+    select
+        *,
+        lag(closing_balance) over (
+            partition by administration_id, account_code, fiscal_year
+            order by period
+        ) as previous_closing
+    from trial_balance
 ),
 
 discontinuous as (
@@ -65,24 +55,57 @@ discontinuous as (
         fiscal_year,
         period,
         'opening balance is not the previous closing balance for ' || account_code as failure
-    from (
-        select
-            *,
-            lag(closing_balance) over (
-                partition by administration_id, account_code
-                order by fiscal_year, period
-            ) as previous_closing,
-            lag(fiscal_year) over (
-                partition by administration_id, account_code
-                order by fiscal_year, period
-            ) as previous_year
-        from trial_balance
-    ) as with_previous
-    where opening_balance <> case
-        when previous_closing is null then 0
-        when account_type = 'profit_and_loss' and previous_year <> fiscal_year then 0
-        else previous_closing
-    end
+    from with_previous
+    where opening_balance <> coalesce(previous_closing, 0)
+),
+
+year_ends as (
+    select
+        administration_id,
+        fiscal_year,
+        account_code,
+        account_type,
+        max_by(closing_balance, period) as year_closing
+    from trial_balance
+    group by all
+),
+
+results as (
+    select
+        administration_id,
+        fiscal_year,
+        sum(year_closing) filter (where account_type = 'profit_and_loss') as result
+    from year_ends
+    group by all
+),
+
+badly_carried as (
+    select
+        opening.administration_id,
+        opening.fiscal_year,
+        0 as period,
+        'the year end does not carry ' || opening.account_code || ' right' as failure
+    from trial_balance as opening
+    inner join year_ends as previous
+        on opening.administration_id = previous.administration_id
+        and opening.account_code = previous.account_code
+        and opening.fiscal_year = previous.fiscal_year + 1
+    left join result_accounts
+        on opening.administration_id = result_accounts.administration_id
+    left join results
+        on previous.administration_id = results.administration_id
+        and previous.fiscal_year = results.fiscal_year
+    where
+        opening.period = 0
+        and opening.carried_forward <> case
+            when opening.account_type = 'profit_and_loss' then 0
+            else previous.year_closing
+                + case
+                    when opening.account_code = result_accounts.result_account_code
+                        then coalesce(results.result, 0)
+                    else 0
+                end
+        end
 )
 
 select * from unbalanced_periods
@@ -90,3 +113,5 @@ union all
 select * from rows_not_adding_up
 union all
 select * from discontinuous
+union all
+select * from badly_carried

@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from afas_pipeline.warehouse import WAREHOUSE_FILE
 from tests.conftest import HISTORY_START, NOW, Pipeline, Simulator, pipeline_env
 from tests.dbt.scorecard import score
 from tests.dbt.support import marts_connection, records, rows
@@ -28,8 +29,18 @@ CONTRACT = {
         "administration_id fiscal_year period account_code account_name account_type "
         "opening_balance debit credit closing_balance"
     ),
-    "rpt_profit_and_loss": "administration_id fiscal_year period account_code",
-    "rpt_balance_sheet": "administration_id fiscal_year period",
+    "rpt_profit_and_loss": (
+        "administration_id fiscal_year period line_type line_code line_name account_code "
+        "period_result ytd_result"
+    ),
+    "rpt_balance_sheet": (
+        "administration_id fiscal_year period line_type line_code line_name account_code "
+        "balance presented_amount"
+    ),
+    "rpt_cash_flow": "administration_id fiscal_year period line_code amount ytd_amount",
+    "fct_consolidated_trial_balance": "fiscal_year period account_code closing_balance",
+    "rpt_consolidated_profit_and_loss": "fiscal_year period line_code ytd_result",
+    "rec_intercompany": "administration_id counterparty_administration_id difference status",
     "fct_ar_open_items": (
         "administration_id debtor_id invoice_id invoice_date due_date invoice_amount open_amount"
     ),
@@ -102,6 +113,9 @@ MONEY_COLUMNS = frozenset(
         "presented_amount",
         "period_result",
         "ytd_result",
+        "carried_forward",
+        "ytd_amount",
+        "total_difference",
     ]
 )
 
@@ -259,6 +273,12 @@ def test_gl_matches_afas_to_the_cent(
     assert totals[4] == 0
 
 
+def _result_accounts(pipeline: Pipeline) -> dict[int, str]:
+    """Each administration's result account, as the build chose it (an intermediate view)."""
+    with duckdb.connect(str(pipeline.data_dir / WAREHOUSE_FILE), read_only=True) as con:
+        return dict(con.execute("select * from intermediate.int_result_accounts").fetchall())
+
+
 def test_trial_balance_per_account_equals_the_afas_lines(
     loaded_pipeline: Pipeline, marts: duckdb.DuckDBPyConnection
 ) -> None:
@@ -275,47 +295,75 @@ def test_trial_balance_per_account_equals_the_afas_lines(
         for u, a, d, c in rows(
             marts,
             "select administration_id, account_code, sum(debit), sum(credit) "
-            "from fct_trial_balance group by all",
+            "from fct_trial_balance group by all having sum(debit) <> 0 or sum(credit) <> 0",
         )
     }
     assert found == expected
-    # The last period's closing balance of a balance-sheet account is everything ever booked.
-    closing = dict(
-        ((u, a), b)
-        for u, a, b in rows(
+    # The last closing balance of a balance-sheet account is everything ever booked on it; the
+    # result account's also holds the results of every year before the last (the year end).
+    last_year = lines.group_by("UnitId").agg(pl.col("Year").max().alias("last_year"))
+    earlier_results = dict(
+        rows(
             marts,
-            "select administration_id, account_code, closing_balance from fct_trial_balance "
-            "where account_type = 'balance_sheet' "
-            "qualify row_number() over (partition by administration_id, account_code "
-            "order by fiscal_year desc, period desc) = 1",
+            "select administration_id, sum(debit - credit) from fct_trial_balance "
+            "where account_type = 'profit_and_loss' and fiscal_year < ("
+            "select max(fiscal_year) from fct_trial_balance as latest "
+            "where latest.administration_id = fct_trial_balance.administration_id) "
+            "group by all",
         )
     )
-    for key, balance in closing.items():
-        assert balance == expected[key][0] - expected[key][1]
+    result_accounts = _result_accounts(loaded_pipeline)
+    closing = rows(
+        marts,
+        "select administration_id, account_code, closing_balance from fct_trial_balance "
+        "where account_type = 'balance_sheet' "
+        "qualify row_number() over (partition by administration_id, account_code "
+        "order by fiscal_year desc, period desc) = 1",
+    )
+    assert last_year.height == len(result_accounts)
+    for unit, account, balance in closing:
+        debit, credit = expected.get((unit, account), (0, 0))
+        carried = earlier_results.get(unit, 0) if account == result_accounts[unit] else 0
+        assert balance == debit - credit + carried, (unit, account)
 
 
 def test_trial_balance_has_every_period_for_every_account(
     loaded_pipeline: Pipeline, marts: duckdb.DuckDBPyConnection
 ) -> None:
+    # Every listed period and each year's period 0 (the opening), for every account with lines
+    # and the administration's result account.
     environment = loaded_pipeline.simulator.environment
     periods = environment.rows("Profit_periods_per_administration")
     lines = environment.rows("DWH_Financiele_mutaties")
+    result_accounts = _result_accounts(loaded_pipeline)
     for unit in periods["Unit"].unique().to_list():
-        n_periods = periods.filter(pl.col("Unit") == unit).height
-        n_accounts = lines.filter(pl.col("UnitId") == unit)["AccountNo"].n_unique()
+        listed = periods.filter(pl.col("Unit") == unit)
+        n_periods = listed.height + listed.filter(pl.col("Period") != 0)["Year"].n_unique()
+        n_periods -= listed.filter(pl.col("Period") == 0).height
+        accounts = set(lines.filter(pl.col("UnitId") == unit)["AccountNo"].to_list())
+        accounts.add(result_accounts[unit])
         [(count,)] = rows(
             marts,
             "select count(*) from fct_trial_balance where administration_id = ?",
             unit,
         )
-        assert count == n_periods * n_accounts
+        assert count == n_periods * len(accounts)
 
 
 def test_balance_sheet_balances_and_pnl_is_the_result(marts: duckdb.DuckDBPyConnection) -> None:
+    # The accounts and the current year's result sum to zero; the statement's two totals agree.
     assert rows(
         marts,
         "select count(*) from (select sum(balance) as total from rpt_balance_sheet "
+        "where line_type = 'account' or line_code = 'RES_LOPEND' "
         "group by administration_id, fiscal_year, period) where total <> 0",
+    ) == [(0,)]
+    assert rows(
+        marts,
+        "select count(*) from (select administration_id, fiscal_year, period from "
+        "rpt_balance_sheet where line_type = 'line' group by all having "
+        "sum(presented_amount) filter (where line_code = 'ACT') "
+        "<> sum(presented_amount) filter (where line_code = 'PAS'))",
     ) == [(0,)]
     mismatches = rows(
         marts,
@@ -323,14 +371,21 @@ def test_balance_sheet_balances_and_pnl_is_the_result(marts: duckdb.DuckDBPyConn
         select pnl.administration_id, pnl.fiscal_year, pnl.period
         from (
             select administration_id, fiscal_year, period, sum(ytd_result) as result
-            from rpt_profit_and_loss group by all
+            from rpt_profit_and_loss where line_type = 'account' group by all
         ) as pnl
+        join rpt_profit_and_loss as statement
+            on statement.administration_id = pnl.administration_id
+            and statement.fiscal_year = pnl.fiscal_year
+            and statement.period = pnl.period
+            and statement.line_type = 'line'
+            and statement.line_code = 'RES'
         join rpt_balance_sheet as bs
             on bs.administration_id = pnl.administration_id
             and bs.fiscal_year = pnl.fiscal_year
             and bs.period = pnl.period
-            and bs.line_type = 'result_current_year'
-        where pnl.result <> bs.presented_amount
+            and bs.line_type = 'line'
+            and bs.line_code = 'RES_LOPEND'
+        where pnl.result <> bs.presented_amount or pnl.result <> statement.ytd_result
         """,
     )
     assert mismatches == []

@@ -1,5 +1,7 @@
--- Every period of every year that has periods, for every account with any movement in that
--- administration, so that balances are continuous over periods without movements.
+-- Every period of every year that has periods (stg_afas__periods, plus any period lines were
+-- booked in, plus period 0 of every year: the opening balance) crossed with every account of
+-- that administration (with lines, in AFAS's opening balances, or its result account), so that
+-- balances are continuous over periods without movements.
 with
 
 periods as (
@@ -10,8 +12,15 @@ lines as (
     select * from {{ ref('int_gl_lines_live') }}
 ),
 
--- Periods AFAS lists, plus any period lines were booked in (none is lost if the list is short).
-all_periods as (
+afas_balances as (
+    select * from {{ ref('stg_afas__period_balances') }}
+),
+
+result_accounts as (
+    select * from {{ ref('int_result_accounts') }}
+),
+
+listed as (
     select
         administration_id,
         fiscal_year,
@@ -19,20 +28,40 @@ all_periods as (
         date_from,
         date_to
     from periods
+),
+
+-- Periods lines were booked in that AFAS does not list (none is lost if the list is short),
+-- and period 0 of every year (AFAS keeps the opening balance there; it may list it or not).
+unlisted as (
+    select distinct
+        administration_id,
+        fiscal_year,
+        period
+    from lines
     union
     select distinct
         administration_id,
         fiscal_year,
-        period,
-        null as date_from,
-        null as date_to
-    from lines
+        0 as period
+    from listed
+),
+
+all_periods as (
+    select * from listed
+    union all
+    select
+        unlisted.administration_id,
+        unlisted.fiscal_year,
+        unlisted.period,
+        case when unlisted.period = 0 then make_date(unlisted.fiscal_year, 1, 1) end as date_from,
+        case when unlisted.period = 0 then make_date(unlisted.fiscal_year, 1, 1) end as date_to
+    from unlisted
     where not exists (
         select 1
-        from periods
-        where periods.administration_id = lines.administration_id
-            and periods.fiscal_year = lines.fiscal_year
-            and periods.period = lines.period
+        from listed
+        where listed.administration_id = unlisted.administration_id
+            and listed.fiscal_year = unlisted.fiscal_year
+            and listed.period = unlisted.period
     )
 ),
 
@@ -41,6 +70,18 @@ accounts_used as (
         administration_id,
         account_code
     from lines
+    union
+    select distinct
+        administration_id,
+        account_code
+    from afas_balances
+    where period = 0
+    union
+    select
+        administration_id,
+        result_account_code
+    from result_accounts
+    where result_account_code is not null
 ),
 
 spine as (

@@ -1,10 +1,17 @@
 -- The warehouse's debit and credit per administration, period and account against AFAS's own
--- Profit_Period_balance: the proof that nothing was lost (or added) in transit. In periods AFAS
--- has closed (blocked) nothing may differ: an identity (test
+-- Profit_Period_balance: the proof that nothing was lost (or added) in transit. Period 0 is
+-- the year's opening balance: the warehouse's (its period-0 lines and what the year end
+-- carried forward, fct_trial_balance) against the one AFAS computed, compared by balance, in
+-- the years AFAS reports a period 0 for. In
+-- periods AFAS has closed (blocked) nothing may differ: an identity (test
 -- assert_warehouse_equals_afas_in_closed_periods). In open periods lines and balances can be
 -- read at slightly different moments of a busy day, so a difference there is a finding; the
 -- write-back posts nothing for an administration with one.
 with
+
+trial_balance as (
+    select * from {{ ref('fct_trial_balance') }}
+),
 
 lines as (
     select * from {{ ref('int_gl_lines_live') }}
@@ -18,17 +25,51 @@ periods as (
     select * from {{ ref('stg_afas__periods') }}
 ),
 
-warehouse as (
+created as (
     select
         administration_id,
         fiscal_year,
         period,
         account_code,
-        sum(debit) as debit,
-        sum(credit) as credit,
         min(created_at) as first_created_at
     from lines
     group by all
+),
+
+-- What the warehouse holds per period and account: the lines' debit and credit, and in period
+-- 0 what the year end carried forward, on the side of its sign.
+warehouse as (
+    select
+        trial_balance.administration_id,
+        trial_balance.fiscal_year,
+        trial_balance.period,
+        trial_balance.account_code,
+        trial_balance.debit + greatest(trial_balance.carried_forward, 0) as debit,
+        trial_balance.credit + greatest(-trial_balance.carried_forward, 0) as credit,
+        created.first_created_at
+    from trial_balance
+    left join created
+        on trial_balance.administration_id = created.administration_id
+        and trial_balance.fiscal_year = created.fiscal_year
+        and trial_balance.period = created.period
+        and trial_balance.account_code = created.account_code
+    where
+        (
+            trial_balance.debit <> 0
+            or trial_balance.credit <> 0
+            or trial_balance.carried_forward <> 0
+        )
+        -- An opening balance is compared where AFAS reports one for the year (it may not).
+        and (
+            trial_balance.period > 0
+            or exists (
+                select 1
+                from afas
+                where afas.administration_id = trial_balance.administration_id
+                    and afas.fiscal_year = trial_balance.fiscal_year
+                    and afas.period = 0
+            )
+        )
 ),
 
 compared as (
@@ -71,6 +112,9 @@ final as (
         {{ money('(warehouse_debit - warehouse_credit) - (afas_debit - afas_credit)') }}
             as difference,
         case
+            -- An opening balance is one amount: AFAS may show it gross or net of the sides.
+            when compared.period = 0
+                and warehouse_debit - warehouse_credit = afas_debit - afas_credit then 'ok'
             when warehouse_debit = afas_debit and warehouse_credit = afas_credit then 'ok'
             when not in_afas then 'missing_in_afas'
             when not in_warehouse then 'missing_in_warehouse'
