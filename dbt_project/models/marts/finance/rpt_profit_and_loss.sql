@@ -1,28 +1,6 @@
--- Profit and loss per administration, period and P&L account: the period's amount and the
--- year to date. Amounts are presented as result (credit - debit): revenue positive, costs
--- negative, so that the sum over accounts is the result.
-with
-
-trial_balance as (
-    select * from {{ ref('fct_trial_balance') }}
-),
-
-final as (
-    select
-        administration_id,
-        fiscal_year,
-        period,
-        period_end_date,
-        account_code,
-        account_name,
-        account_category,
-        {{ money('-movement') }} as period_result,
-        {{ money('-closing_balance') }} as ytd_result,
-        debit as period_debit,
-        credit as period_credit,
-        closing_balance as ytd_balance
-    from trial_balance
-    where account_type = 'profit_and_loss'
-)
-
-select * from final
+-- The profit and loss account as a statement, per administration and period: a row per line
+-- of the statement (seed report_lines: Netto-omzet, Kostprijs van de omzet, Brutomarge, …,
+-- Resultaat), each the sum of the accounts below it, and a row per account under its line.
+-- Amounts are presented as result (credit - debit): revenue positive, costs negative, so that
+-- the line Resultaat is the period's result; ytd_ amounts run from the start of the year.
+{{ profit_and_loss_statement('fct_trial_balance', ['administration_id']) }}
