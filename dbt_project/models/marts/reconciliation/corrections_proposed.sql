@@ -215,9 +215,11 @@ final as (
         dated.invoice_id,
         left(dated.description, 255) as description
     from dated
+    -- Booked in a period from 1 on (period 0, the opening balance, is 1 January too).
     left join periods
         on dated.administration_id = periods.administration_id
         and dated.booking_date between periods.date_from and periods.date_to
+        and periods.period > 0
     -- Posted already (its id came back as a voucher number): never proposed again.
     where not exists (
         select 1

@@ -20,16 +20,9 @@ checks as (
         *
     from (
         values
-            ('gl_vs_afas_closed_periods', 'error', 'rec_gl_vs_afas'),
-            ('subledger_vs_control', 'error', 'rec_subledger_vs_control'),
-            ('unbalanced_entries', 'error', 'rec_unbalanced_entries'),
-            ('open_items_per_party', 'error', 'rec_open_items_vs_afas'),
-            ('gl_vs_afas_open_periods', 'warn', 'rec_gl_vs_afas'),
-            ('open_item_differences', 'warn', 'rec_open_items_vs_afas'),
-            ('suspense_items', 'warn', 'rec_suspense_items'),
-            ('vat_mismatches', 'warn', 'rec_vat_mismatches'),
-            ('duplicate_invoices', 'warn', 'rec_duplicate_invoices'),
-            ('rounding_differences', 'warn', 'rec_rounding_differences')
+        {% for name, check in reconciliation_checks().items() %}
+            ('{{ name }}', '{{ check.severity }}', '{{ check.mart }}'){{ ',' if not loop.last }}
+        {% endfor %}
     ) as t (check_name, severity, mart)
 ),
 
