@@ -84,6 +84,7 @@ class Entry:
     voucher_no: str | None = None
     voucher_date: str | None = None
     modified: str | None = None  # a later edit; default: created
+    period: int | None = None  # default: the month of entry_date (0: the year's opening)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,9 @@ class Books:
     balance_overrides: dict[tuple[int, int, int, str], tuple[str, str]] = field(
         default_factory=dict
     )
+    # AFAS's period 0 of a year it computed at the year end (no lines): (unit, year, account)
+    # -> balance, typed out as AFAS reports it.
+    afas_openings: dict[tuple[int, int, str], str] = field(default_factory=dict)
     now: datetime = datetime(2026, 3, 20, 9, 0)
 
     def collect_account(self, line: Line) -> str:
@@ -147,9 +151,10 @@ class Books:
             modified = datetime.fromisoformat(e.modified or e.created)
             for seq, ln in enumerate(e.lines, start=1):
                 voucher_day = d(ln.voucher_date or e.voucher_date or e.entry_date)
+                period = entry_day.month if e.period is None else e.period
                 rows.append(
                     (
-                        e.unit, e.no, seq, entry_day.year, entry_day.month, e.journal,
+                        e.unit, e.no, seq, entry_day.year, period, e.journal,
                         self.collect_account(ln), ln.debtor, ln.creditor, entry_day,
                         voucher_day, e.voucher_no, ln.invoice, money(ln.debit),
                         money(ln.credit), ln.vat, money(ln.vat_amt), ln.description,
@@ -194,6 +199,10 @@ class Books:
             total = totals.setdefault(key, [Decimal(0), Decimal(0)])
             total[0] += Decimal(debit)
             total[1] += Decimal(credit)
+        for (unit, year, account), balance in self.afas_openings.items():
+            amount = Decimal(balance)
+            # AFAS shows an opening balance on the side of its sign.
+            totals[(unit, year, 0, account)] = [max(amount, Decimal(0)), max(-amount, Decimal(0))]
         rows = [
             (u, y, p, a, names.get(a), dr, cr, dr - cr)
             for (u, y, p, a), (dr, cr) in sorted(totals.items())
@@ -212,6 +221,11 @@ class Books:
         rows = []
         for unit, _, _ in self.administrations:
             for year in self.years:
+                # Period 0, the opening balance, is one day: 1 January.
+                opening = date(year, 1, 1)
+                rows.append(
+                    (unit, year, 0, opening, opening, (unit, year, 0) in self.blocked_periods)
+                )
                 for month in range(1, 13):
                     start = date(year, month, 1)
                     end = date(year + month // 12, month % 12 + 1, 1)

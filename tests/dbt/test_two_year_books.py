@@ -1,0 +1,170 @@
+"""The reporting marts on two hand-written years across a year end (tests/books/two_years.py):
+the opening balance of each year, the statements, the cash flow statement, the consolidation and
+the intercompany check, row by row against a truth typed out by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+
+import dagster as dg
+import duckdb
+import pytest
+
+from afas_pipeline.runner import failures
+from tests.books import two_years
+from tests.books.pipeline import Loaded, load, serving
+from tests.dbt.support import marts_connection, rows
+
+END = date(2026, 4, 1)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+    data_dir = tmp_path_factory.mktemp("two_years") / "data"
+    with serving(two_years.two_year_books()) as simulator, dg.DagsterInstance.ephemeral() as i:
+        result = load(simulator, data_dir, i, END)
+        assert result.success, failures(result)
+    return Loaded(data_dir, result)
+
+
+@pytest.fixture(scope="module")
+def marts(run: Loaded) -> Iterator[duckdb.DuckDBPyConnection]:
+    with marts_connection(run.data_dir) as con:
+        yield con
+
+
+def test_each_year_opens_where_afas_opens_it(marts: duckdb.DuckDBPyConnection) -> None:
+    # 2025 from its beginbalans lines in period 0; 2026 from what the year end carried forward,
+    # which is AFAS's own period 0 account by account, the result on 0590.
+    opening_2026 = {
+        (u, a): b
+        for u, a, b in rows(
+            marts,
+            "select administration_id, account_code, closing_balance from fct_trial_balance "
+            "where fiscal_year = 2026 and period = 0 and closing_balance <> 0",
+        )
+    }
+    assert opening_2026 == {k[:1] + k[2:]: Decimal(v) for k, v in two_years.AFAS_OPENINGS.items()}
+    assert rows(
+        marts,
+        "select count(*) from rec_gl_vs_afas where status <> 'ok'",
+    ) == [(0,)]
+    [(opening_2025,)] = rows(
+        marts,
+        "select closing_balance from fct_trial_balance where administration_id = 1 "
+        "and fiscal_year = 2025 and period = 0 and account_code = '1100'",
+    )
+    assert opening_2025 == Decimal("10000.00")
+    # A P&L account starts the year at zero.
+    assert rows(
+        marts,
+        "select opening_balance, closing_balance from fct_trial_balance "
+        "where administration_id = 1 and fiscal_year = 2026 and period = 1 "
+        "and account_code = '8000'",
+    ) == [(Decimal("0.00"), Decimal("0.00"))]
+
+
+def test_the_profit_and_loss_reads_as_a_statement(marts: duckdb.DuckDBPyConnection) -> None:
+    found = {
+        (u, line): ytd
+        for u, line, ytd in rows(
+            marts,
+            "select administration_id, line_code, ytd_result from rpt_profit_and_loss "
+            "where line_type = 'line' and fiscal_year = 2025 and period = 12",
+        )
+    }
+    assert {k: found[k] for k in two_years.EXPECTED_PNL_2025} == two_years.EXPECTED_PNL_2025
+
+
+def test_the_balance_sheet_balances_in_both_years(marts: duckdb.DuckDBPyConnection) -> None:
+    found = {
+        (u, y, p, line): amount
+        for u, y, p, line, amount in rows(
+            marts,
+            "select administration_id, fiscal_year, period, line_code, presented_amount "
+            "from rpt_balance_sheet where line_type = 'line'",
+        )
+    }
+    expected = two_years.EXPECTED_BALANCE_SHEET
+    assert {k: found[k] for k in expected} == expected
+    unbalanced = [k for k, v in found.items() if k[3] == "ACT" and v != found[(*k[:3], "PAS")]]
+    assert unbalanced == []
+    assert len([k for k in found if k[3] == "ACT"]) == 2 * 2 * 13  # both years, periods 0..12
+
+
+def test_the_cash_flow_statement_ties_opening_to_closing_cash(
+    marts: duckdb.DuckDBPyConnection,
+) -> None:
+    found = dict(
+        rows(
+            marts,
+            "select line_code, ytd_amount from rpt_cash_flow "
+            "where administration_id = 1 and fiscal_year = 2025 and period = 12",
+        )
+    )
+    assert found == two_years.EXPECTED_CASH_FLOW_2025
+
+
+def test_the_group_is_consolidated_without_intercompany(
+    marts: duckdb.DuckDBPyConnection,
+) -> None:
+    found = {
+        (y, p, line): ytd
+        for y, p, line, ytd in rows(
+            marts,
+            "select fiscal_year, period, line_code, ytd_result "
+            "from rpt_consolidated_profit_and_loss where line_type = 'line'",
+        )
+    }
+    expected = two_years.EXPECTED_CONSOLIDATED_PNL
+    assert {k: found[k] for k in expected} == expected
+    assert rows(
+        marts,
+        "select count(*) from (select fiscal_year, period from fct_consolidated_trial_balance "
+        "group by all having sum(closing_balance) <> 0)",
+    ) == [(0,)]
+
+
+def test_intercompany_differences_are_findings(marts: duckdb.DuckDBPyConnection) -> None:
+    found = set(
+        rows(
+            marts,
+            "select administration_id, counterparty_administration_id, fiscal_year, period, "
+            "balance, counterparty_balance, difference from rec_intercompany "
+            "where status <> 'ok'",
+        )
+    )
+    assert found == two_years.EXPECTED_INTERCOMPANY
+    assert rows(
+        marts,
+        "select findings, severity from rpt_reconciliation_status "
+        "where check_name = 'intercompany' and administration_id = 1 and findings > 0",
+    ) == [(1, "warn")]
+
+
+def test_an_account_no_range_places_is_a_finding_and_still_counts(
+    marts: duckdb.DuckDBPyConnection,
+) -> None:
+    assert rows(
+        marts,
+        "select administration_id, line_code, period_result, ytd_result from rpt_profit_and_loss "
+        "where account_code = '5100' and fiscal_year = 2026 and period = 3",
+    ) == [(2, "NI_PL", Decimal("-40.00"), Decimal("-40.00"))]
+    [(result,)] = rows(
+        marts,
+        "select ytd_result from rpt_profit_and_loss where administration_id = 2 "
+        "and fiscal_year = 2026 and period = 3 and line_type = 'line' and line_code = 'RES'",
+    )
+    assert result == Decimal("-340.00")  # the fee 300.00 and the 40.00 not placed
+
+
+def test_the_unmapped_account_fails_its_finding(run: Loaded) -> None:
+    [evaluation] = [
+        e
+        for e in run.result.get_asset_check_evaluations()
+        if e.check_name == "finding_unmapped_accounts"
+    ]
+    assert not evaluation.passed
+    assert evaluation.severity == dg.AssetCheckSeverity.WARN
