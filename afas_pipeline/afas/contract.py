@@ -23,6 +23,8 @@ class FieldSpec:
     label: str
     length: int = 0
     decimals: int = 0
+    # An environment whose connector lacks the field still loads (the field is then null).
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class ConnectorSpec:
 
     id: str
     description: str
+    # The fields every environment's connector has, in row order.
     fields: tuple[FieldSpec, ...]
     key: tuple[str, ...]
     kind: ConnectorKind
@@ -39,6 +42,8 @@ class ConnectorSpec:
     # The field naming the administration, when rows belong to one.
     administration_field: str | None = None
     amount_fields: tuple[str, ...] = field(default=())
+    # Fields an environment's connector may lack (afas-connectors.md marks them optional).
+    optional_fields: tuple[FieldSpec, ...] = field(default=())
 
     @property
     def partitioned(self) -> bool:
@@ -46,17 +51,23 @@ class ConnectorSpec:
 
     @property
     def field_ids(self) -> tuple[str, ...]:
+        """The ids of the fields every environment has (not the optional ones)."""
         return tuple(f.id for f in self.fields)
 
+    @property
+    def all_fields(self) -> tuple[FieldSpec, ...]:
+        """Every contract field, the optional ones last: what the raw layer stores."""
+        return self.fields + self.optional_fields
+
     def field(self, field_id: str) -> FieldSpec:
-        for f in self.fields:
+        for f in self.all_fields:
             if f.id == field_id:
                 return f
         raise KeyError(f"connector {self.id!r} has no field {field_id!r}")
 
 
-def _s(id: str, label: str, length: int = 50) -> FieldSpec:
-    return FieldSpec(id, "string", label, length)
+def _s(id: str, label: str, length: int = 50, *, optional: bool = False) -> FieldSpec:
+    return FieldSpec(id, "string", label, length, optional=optional)
 
 
 def _i(id: str, label: str) -> FieldSpec:
@@ -93,12 +104,13 @@ def _spec(
     return ConnectorSpec(
         id=id,
         description=description,
-        fields=tuple(fields),
+        fields=tuple(f for f in fields if not f.optional),
         key=key,
         kind=kind,
         modification_field=modification_field,
         administration_field=administration_field,
         amount_fields=amounts,
+        optional_fields=tuple(f for f in fields if f.optional),
     )
 
 
@@ -125,6 +137,7 @@ FINANCIAL_MUTATIONS = _spec(
         _d("VatAmt", "Btw-bedrag"),
         _s("Description", "Omschrijving boeking", 255),
         _s("DimAx1", "Kostenplaats", 16),
+        _s("DimAx2", "Kostendrager", 16, optional=True),
         _dt("Created", "Datum toegevoegd"),
         _dt("Mutatie_datum", "Mutatie datum"),
     ],
