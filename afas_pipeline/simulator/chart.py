@@ -2,8 +2,8 @@
 
 The chart of accounts, the VAT codes and the journals follow a common Dutch SME set-up (the
 account numbers of the AFAS examples: 1100 bank, 1300 debtors, 1500 input VAT, 1510 output VAT,
-8000 revenue). Periods are monthly; which of them are blocked depends on the simulated date, see
-`period_blocked`.
+8000 revenue). Periods are monthly, with a period 0 per year for the opening balance (AFAS's
+beginbalans); which of them are blocked depends on the simulated date, see `period_blocked`.
 """
 
 from __future__ import annotations
@@ -93,7 +93,9 @@ def administrations(count: int) -> tuple[Administration, ...]:
 
 
 # Account numbers the generator books on; named so that a typo fails at import, not in the data.
-FIXED_ASSETS, DEPRECIATION_ACC, EQUITY = "0200", "0210", "0500"
+FIXED_ASSETS, DEPRECIATION_ACC, EQUITY, RESERVES = "0200", "0210", "0500", "0550"
+# Where the year end (jaarafsluiting) carries each year's result, in every administration.
+RESULT = "0590"
 CASH, BANK, DEBTORS, DEBTORS_ABROAD = "1000", "1100", "1300", "1310"
 CREDITORS, CREDITORS_ABROAD = "1600", "1610"
 VAT_INPUT, VAT_HIGH, VAT_LOW, VAT_REVERSE_CHARGE = "1500", "1510", "1520", "1530"
@@ -111,6 +113,8 @@ CHART: tuple[Account, ...] = (
     Account(FIXED_ASSETS, "Inventaris", "B", _A),
     Account(DEPRECIATION_ACC, "Afschrijving inventaris", "B", _A),
     Account(EQUITY, "Geplaatst kapitaal", "B", _P),
+    Account(RESERVES, "Overige reserves", "B", _P),
+    Account(RESULT, "Resultaat boekjaar", "B", _P),
     Account(CASH, "Kas", "B", _A),
     Account(BANK, "Bank", "B", _A),
     Account(DEBTORS, "Debiteuren", "B", _A, collect=True),
@@ -191,17 +195,19 @@ def period_blocked(unit_id: int, year: int, period: int, today: date) -> bool:
 
     Administration 1 (the holding) closes a whole year once February of the next year has begun;
     the others close each month once it is more than two months ago. Periods that the generator
-    still books into (the current and the previous month) are therefore never blocked.
+    still books into (the current and the previous month) are therefore never blocked. Period 0
+    is blocked with the year's first period.
     """
-    months_back = (today.year * 12 + today.month) - (year * 12 + period)
+    months_back = (today.year * 12 + today.month) - (year * 12 + max(period, 1))
     if unit_id == 1:
         return year < today.year and months_back >= 2
     return months_back >= 3
 
 
 def period_exists(year: int, period: int, first_year: int, today: date) -> bool:
-    """Periods exist for every month of every year from the start of the history to today."""
-    return first_year <= year <= today.year and 1 <= period <= 12
+    """Periods exist for every month of every year from the start of the history to today, and
+    a period 0 (the opening balance) in each of those years."""
+    return first_year <= year <= today.year and 0 <= period <= 12
 
 
 def administrations_frame(admins: tuple[Administration, ...]) -> pl.DataFrame:
@@ -227,18 +233,19 @@ def journals_frame(admins: tuple[Administration, ...]) -> pl.DataFrame:
 
 
 def periods_frame(admins: tuple[Administration, ...], first_year: int, today: date) -> pl.DataFrame:
+    """Every period of every year; period 0 runs from 1 January to 1 January."""
     rows = [
         (
             a.id,
             y,
             m,
-            date(y, m, 1),
-            date(y, m, calendar.monthrange(y, m)[1]),
+            date(y, max(m, 1), 1),
+            date(y, 1, 1) if m == 0 else date(y, m, calendar.monthrange(y, m)[1]),
             period_blocked(a.id, y, m, today),
         )
         for a in admins
         for y in range(first_year, today.year + 1)
-        for m in range(1, 13)
+        for m in range(13)
     ]
     return _frame(PERIODS, rows)
 

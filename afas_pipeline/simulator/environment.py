@@ -205,7 +205,7 @@ class Environment:
                 self._admins, self._first_year, self._now.date()
             ),
             "Profit_Period_balance": lambda: frames.period_balance_frame(
-                self.rows("DWH_Financiele_mutaties")
+                self.rows("DWH_Financiele_mutaties"), self._first_year, self._now.year
             ),
             "Profit_Debtor_Invoices": lambda: frames.open_items_frame(
                 self.rows("DWH_Financiele_mutaties"), ledger, "D"
@@ -367,7 +367,9 @@ class _Context:
         today: date = self._env._now.date()
         if not c.period_exists(year, period, self._env._first_year, today):
             return "missing"
-        return "blocked" if c.period_blocked(unit_id, year, period, today) else "ok"
+        if c.period_blocked(unit_id, year, period, today):
+            return "blocked"
+        return "year_end" if period == 0 and year > self._env._first_year else "ok"
 
     def period_of(self, unit_id: int, day: date) -> tuple[int, int] | None:
         # Monthly periods (chart.periods_frame); the administration does not change them.

@@ -4,7 +4,7 @@ invoices, migrated opening items, suspense cleared by hand, reverse charge and e
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -221,15 +221,19 @@ def test_the_open_list_shows_a_payment_before_its_invoice_as_a_credit_item(side:
 def test_opening_items_are_migrated_after_the_fact(
     env: Environment, lines: pl.DataFrame, side: Side
 ) -> None:
-    """One entry per administration in the opening-balance journal, dated on the first day
-    of the history but booked weeks later, under the previous system's numbers."""
+    """One entry per administration in the opening-balance journal, in period 0 of the first
+    year and dated 1 January but booked weeks into the history, under the previous system's
+    numbers and their invoice dates before 1 January."""
     migration = lines.filter(pl.col("JournalId") == "70")
     entries = migration.group_by("UnitId").agg(
         pl.col("EntryNo").n_unique().alias("entries"), pl.col("EntryNo").first()
     )
     assert entries.height == 3
     assert (entries["entries"] == 1).all()
-    assert set(migration["EntryDate"]) == {lines["EntryDate"].min()}
+    first_year = lines["Year"].min()
+    assert set(migration.select("Year", "Period", "EntryDate").iter_rows()) == {
+        (first_year, 0, date(first_year, 1, 1))
+    }
     for unit, _, entry_no in entries.iter_rows():
         before = lines.filter((pl.col("UnitId") == unit) & (pl.col("EntryNo") < entry_no))
         assert before["EntryNo"].n_unique() >= 10  # the first weeks are numbered lower
@@ -249,6 +253,7 @@ def test_opening_items_are_migrated_after_the_fact(
     assert (listed["AmtInvoice"] == listed[side.invoice_side]).all()
     assert (listed[side.date] == listed["VoucherDate"]).all()
     assert (listed[side.date] < listed["EntryDate"]).all()
+    assert (items["VoucherDate"] < date(first_year, 1, 1)).all()
     due = pl.col(side.date) + pl.duration(days=pl.col(side.term).cast(pl.Int64))
     terms = listed.join(env.rows(side.parties), on=side.party).with_columns(due.alias("due"))
     assert (terms["ExpDate"] == terms["due"]).all()
