@@ -87,7 +87,8 @@ class Line(NamedTuple):
     creditor: str | None = None
     vat_code: str | None = None
     vat_amt: int = NULL_CENTS  # VatAmt is null
-    dim: str | None = None
+    dim: str | None = None  # cost centre (DimAx1)
+    dim2: str | None = None  # cost carrier (DimAx2)
 
 
 class LineStore:
@@ -113,6 +114,7 @@ class LineStore:
         self.vat_amt = array("q")
         self.description: list[str | None] = []
         self.dim: list[str | None] = []
+        self.dim2: list[str | None] = []
         self.created = array("q")
         self.modified = array("q")
         self.alive = bytearray()
@@ -150,6 +152,7 @@ class LineStore:
             self.vat_amt.append(ln.vat_amt)
             self.description.append(ln.description)
             self.dim.append(ln.dim)
+            self.dim2.append(ln.dim2)
             self.created.append(ts)
             self.modified.append(ts)
             self.alive.append(1)

@@ -182,6 +182,8 @@ PURCHASE, SALES, CASH_BOOK, BANK_BOOK, MEMORIAL = "10", "20", "40", "50", "80"
 OPENING_BOOK = "70"
 
 COST_CENTRES = ("100", "200", "300", "400", "500")
+# Cost carriers (kostendragers): the product lines that revenue and direct costs are booked on.
+COST_CARRIERS = ("P100", "P200", "P300", "P400")
 
 
 def vat_amount(net_cents: int, rate_bp: int) -> int:

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from afas_pipeline.afas.contract import CONNECTORS
+from afas_pipeline.afas.contract import CONNECTORS, FINANCIAL_MUTATIONS, ConnectorSpec
 from afas_pipeline.simulator import chart as c
 from afas_pipeline.simulator import projections as frames
 from afas_pipeline.simulator.books import (
@@ -93,6 +93,9 @@ class SimulatorConfig:
     # invoices and credit notes alike (what an independent AFAS environment showed), or
     # "own_side", signed on the VAT code's side (sales credit - debit, purchases debit - credit).
     vat_amount_sign: str = "unsigned"
+    # Whether DWH_Financiele_mutaties has the contract's optional DimAx2 (cost carrier), in its
+    # metainfo and rows; off, like an environment whose connector lacks it.
+    cost_carrier_field: bool = True
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[0-9A-F]{64}", self.token_data):
@@ -163,8 +166,19 @@ class Environment:
 
     # ---- reading ----
 
+    def served_spec(self, connector_id: str) -> ConnectorSpec:
+        """The connector as this environment serves it: the contract's fields, and its optional
+        ones (DimAx2) where the environment has them, last."""
+        contract = CONNECTORS.get(connector_id)
+        if contract is None:
+            raise UnknownConnectorError(connector_id)
+        if contract is FINANCIAL_MUTATIONS and self.config.cost_carrier_field:
+            return replace(contract, fields=contract.all_fields, optional_fields=())
+        return contract
+
     def rows(self, connector_id: str) -> pl.DataFrame:
-        """The connector's current rows, columns and dtypes exactly as the contract says."""
+        """The connector's current rows: the fields of `served_spec`, typed as the contract
+        says."""
         if connector_id not in CONNECTORS:
             raise UnknownConnectorError(connector_id)
         with self._lock:
@@ -193,7 +207,9 @@ class Environment:
         ledger = self._ledger
         builders = {
             "DWH_Financiele_mutaties": lambda: frames.journal_lines_frame(
-                ledger.lines, unsigned_vat=self.config.vat_amount_sign == "unsigned"
+                ledger.lines,
+                unsigned_vat=self.config.vat_amount_sign == "unsigned",
+                fields=self.served_spec(FINANCIAL_MUTATIONS.id).field_ids,
             ),
             "DWH_Debiteuren": lambda: frames.parties_frame(ledger, "D"),
             "DWH_Crediteuren": lambda: frames.parties_frame(ledger, "C"),

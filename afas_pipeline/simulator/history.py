@@ -238,6 +238,10 @@ class History:
     def dim(self) -> str | None:
         return self.rng.choice(c.COST_CENTRES) if self.rng.random() < 0.4 else None
 
+    def cost_carrier(self, share: float) -> str | None:
+        """A product line (DimAx2) on `share` of the lines asked for, else None."""
+        return self.rng.choice(c.COST_CARRIERS) if self.rng.random() < share else None
+
     def schedule_settlement(
         self,
         ts: int,

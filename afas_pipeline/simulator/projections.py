@@ -29,9 +29,12 @@ def cents_to_decimal(expr: pl.Expr) -> pl.Expr:
     return (expr.cast(pl.Decimal(18, 0)) * _CENT).cast(pl.Decimal(18, 2))
 
 
-def journal_lines_frame(store: LineStore, *, unsigned_vat: bool) -> pl.DataFrame:
-    """DWH_Financiele_mutaties: the live lines. The store keeps VatAmt signed on the VAT code's
-    own side; `unsigned_vat` shows its absolute value instead (both conventions exist)."""
+def journal_lines_frame(
+    store: LineStore, *, unsigned_vat: bool, fields: tuple[str, ...] = FINANCIAL_MUTATIONS.field_ids
+) -> pl.DataFrame:
+    """DWH_Financiele_mutaties: the live lines, with the `fields` the connector serves (the
+    optional DimAx2 among them or not). The store keeps VatAmt signed on the VAT code's own
+    side; `unsigned_vat` shows its absolute value instead (both conventions exist)."""
     s = pl.Series
     raw = pl.DataFrame(
         [
@@ -54,6 +57,7 @@ def journal_lines_frame(store: LineStore, *, unsigned_vat: bool) -> pl.DataFrame
             s("VatAmt", store.vat_amt, pl.Int64),
             s("Description", store.description, pl.String),
             s("DimAx1", store.dim, pl.String),
+            s("DimAx2", store.dim2, pl.String),
             s("Created", store.created, pl.Int64),
             s("Mutatie_datum", store.modified, pl.Int64),
             s("_alive", store.alive, pl.UInt8),
@@ -71,7 +75,7 @@ def journal_lines_frame(store: LineStore, *, unsigned_vat: bool) -> pl.DataFrame
             cents_to_decimal(vat_amt.abs() if unsigned_vat else vat_amt).alias("VatAmt"),
             (col("Created", "Mutatie_datum") * 1_000_000).cast(pl.Datetime("us")),
         )
-        .select(FINANCIAL_MUTATIONS.field_ids)
+        .select(fields)
     )
 
 

@@ -41,6 +41,8 @@ DUPLICATE_KINDS = {
 }
 # Share of purchase invoices paid before they are entered in the books.
 _ENTERED_LATE_SHARE = 0.04
+# Share of cost lines booked on a cost carrier: most goods for resale, few overheads.
+_CARRIED_GOODS_SHARE, _CARRIED_OVERHEAD_SHARE = 0.6, 0.1
 
 
 class Draft(NamedTuple):
@@ -125,8 +127,10 @@ def book_purchase(h: History, ts: int, unit: int, draft: Draft) -> int:
     desc, gross, creditor = f"{invoice} {party.name}", draft.gross, draft.creditor
     lines = [Line(party.collect, day, inv_day, invoice, invoice, 0, gross, desc, creditor=creditor)]
     for (acc, code, text), net, vat in zip(draft.costs, draft.nets, draft.vats, strict=True):
+        share = _CARRIED_GOODS_SHARE if acc == c.COST_OF_SALES else _CARRIED_OVERHEAD_SHARE
+        dims = h.dim(), h.cost_carrier(share)
         lines.append(
-            Line(acc, day, inv_day, invoice, invoice, net, 0, text, None, None, code, vat, h.dim())
+            Line(acc, day, inv_day, invoice, invoice, net, 0, text, None, None, code, vat, *dims)
         )
     coded = [(acc, code) for acc, code, _ in draft.costs]
     vats = list(draft.vats)

@@ -33,6 +33,8 @@ _PRODUCTS = (
 
 # Share of sales paid before the invoice is booked (a web order, a deposit on an order).
 _PREPAID_SHARE = 0.04
+# Share of revenue lines booked on a cost carrier (a product line).
+_CARRIED_SHARE = 0.6
 
 
 def ev_sale(h: History, ts: int, unit: int, planted: str | None) -> None:
@@ -102,6 +104,7 @@ def draft_invoice(
                 code,
                 vat,
                 h.dim(),
+                h.cost_carrier(_CARRIED_SHARE),
             )
         )
     return lines + vat_lines(revenue, vats, inv_day, voucher, invoice, credit=True)
@@ -148,7 +151,7 @@ def ev_credit_note(
         return  # deleted or paid meanwhile
     st = books.lines
     revenue = [
-        (st.account[i], st.vat_code[i], st.credit[i], st.dim[i])
+        (st.account[i], st.vat_code[i], st.credit[i], (st.dim[i], st.dim2[i]))
         for i in rows
         if st.vat_code[i] is not None and st.account[i] not in c.VAT_ACCOUNTS
     ]
@@ -162,10 +165,10 @@ def ev_credit_note(
     party = books.debtors[debtor]
     desc = f"Creditnota {invoice} {party.name}"
     lines = [Line(party.collect, day, day, voucher, invoice, 0, credited, desc, debtor=debtor)]
-    for (account, code, net, dim), vat in zip(revenue, vats, strict=True):
+    for (account, code, net, (dim, dim2)), vat in zip(revenue, vats, strict=True):
         # VatAmt is kept on the code's own side (sales: credit - debit), negative here.
         line = Line(account, day, day, voucher, invoice, net, 0, desc, vat_code=code, vat_amt=-vat)
-        lines.append(line._replace(dim=dim))
+        lines.append(line._replace(dim=dim, dim2=dim2))
     coded = [(account, code) for account, code, _, _ in revenue]
     lines += vat_lines(coded, vats, day, voucher, invoice, credit=False)
     books.book(ts, unit, c.SALES, lines)

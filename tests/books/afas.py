@@ -274,6 +274,9 @@ class BooksEnvironment:
             self._frames[connector_id] = self.books.connector(connector_id)
         return self._frames[connector_id]
 
+    def served_spec(self, connector_id: str) -> ConnectorSpec:
+        return CONNECTORS[connector_id]  # without the optional fields
+
     def post_fi_entry(self, payload: dict[str, Any]) -> dict[str, Any]:
         raise FiEntryRejected("These hand-written books take no postings.")
 

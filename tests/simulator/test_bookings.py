@@ -283,3 +283,30 @@ def test_suspense_is_cleared_by_hand_before_and_after_the_receipt(lines: pl.Data
     )
     assert to_debtor.height == pairs.height
     assert to_debtor["InvoiceId"].str.starts_with("F").all()
+
+
+def test_cost_carriers_on_revenue_and_direct_costs(lines: pl.DataFrame) -> None:
+    """DimAx2 (kostendrager): a product line on most revenue and cost-of-sales lines, on few
+    overheads, never on the balance sheet; a credit note keeps its invoice line's carrier."""
+    carried = lines.filter(pl.col("DimAx2").is_not_null())
+    assert set(carried["DimAx2"]) == set(chart.COST_CARRIERS)
+    assert {chart.ACCOUNTS_BY_NUMBER[a].type for a in carried["AccountNo"]} == {"W"}
+
+    def share(frame: pl.DataFrame) -> float:
+        assert frame.height >= 20
+        return frame["DimAx2"].is_not_null().mean()  # type: ignore[return-value]
+
+    revenue = lines.filter(
+        pl.col("AccountNo").str.starts_with("80") & (pl.col("JournalId") == "20")
+    )
+    cost_of_sales = lines.filter(pl.col("AccountNo") == chart.COST_OF_SALES)
+    overheads = lines.filter(pl.col("AccountNo").is_in(["4100", "4200", "4300", "4400", "4500"]))
+    assert 0.45 < share(revenue) < 0.75
+    assert 0.45 < share(cost_of_sales) < 0.75
+    assert 0.02 < share(overheads) < 0.2
+    notes = _debtor_lines(lines, "20", "AmtCredit").select("UnitId", "EntryNo")
+    key = ["UnitId", "InvoiceId", "AccountNo", "DimAx2"]
+    note_lines = lines.join(notes, on=["UnitId", "EntryNo"]).filter(pl.col("VatAmt").is_not_null())
+    invoice_lines = revenue.filter(pl.col("AmtCredit") > 0).select(key).unique()
+    assert note_lines["DimAx2"].drop_nulls().len() >= 2
+    assert note_lines.join(invoice_lines, on=key, how="anti", nulls_equal=True).is_empty()

@@ -34,9 +34,12 @@ def _all_rows(env: Environment) -> dict[str, pl.DataFrame]:
 
 @pytest.mark.parametrize("connector_id", list(CONNECTORS))
 def test_columns_and_dtypes_follow_the_contract(env: Environment, connector_id: str) -> None:
-    spec = CONNECTORS[connector_id]
+    spec = env.served_spec(connector_id)
     frame = env.rows(connector_id)
     assert frame.columns == list(spec.field_ids)
+    # The contract's fields, and its optional ones (DimAx2) last, as this environment has them.
+    contract = CONNECTORS[connector_id]
+    assert spec.fields == contract.fields + contract.optional_fields
     for f in spec.fields:
         dtype = frame.schema[f.id]
         if f.data_type == "decimal":
@@ -45,6 +48,18 @@ def test_columns_and_dtypes_follow_the_contract(env: Environment, connector_id: 
             assert dtype == chart.polars_type(f.data_type), f.id
     assert frame.height > 0
     assert frame.select(spec.key).is_duplicated().sum() == 0
+
+
+def test_an_environment_without_the_cost_carrier_field() -> None:
+    """`cost_carrier_field=False`: DWH_Financiele_mutaties lacks the optional DimAx2, as a
+    connector set up without it; the rest of the rows is the same."""
+    with_it = Environment(SMALL).rows("DWH_Financiele_mutaties")
+    without = Environment(replace(SMALL, cost_carrier_field=False))
+    assert without.served_spec("DWH_Financiele_mutaties") == CONNECTORS["DWH_Financiele_mutaties"]
+    rows = without.rows("DWH_Financiele_mutaties")
+    assert rows.columns == list(CONNECTORS["DWH_Financiele_mutaties"].field_ids)
+    assert rows.equals(with_it.drop("DimAx2"))
+    assert with_it["DimAx2"].drop_nulls().len() > 0
 
 
 def test_unknown_connector(env: Environment) -> None:
