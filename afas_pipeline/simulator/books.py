@@ -197,6 +197,7 @@ class Party:
     created: int
     modified: int
     prospect: bool
+    country: str = "NL"  # ISO 3166 code of where the party is established
     style: int = 0  # how a creditor numbers its invoices (`purchases.supplier_invoice`)
     counter: int = 0  # a creditor's last invoice number (of its first year, if yearly)
     yearly: dict[int, int] = field(default_factory=dict)  # last number per year, if yearly

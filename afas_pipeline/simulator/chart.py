@@ -106,7 +106,7 @@ RENT, CAR, OFFICE, TELECOM, MARKETING, ADVISORY = "4100", "4200", "4300", "4310"
 SOFTWARE = "4320"
 DEPRECIATION_COSTS, BANK_COSTS, PAYMENT_DIFFERENCES = "4600", "4900", "4990"
 COST_OF_SALES, REVENUE_HIGH, REVENUE_LOW, REVENUE_ZERO = "7000", "8000", "8010", "8020"
-REVENUE_EXEMPT = "8030"
+REVENUE_EXEMPT, REVENUE_EU = "8030", "8040"
 
 _A, _P, _K, _O = "Activa", "Passiva", "Kosten", "Opbrengst"
 CHART: tuple[Account, ...] = (
@@ -147,8 +147,9 @@ CHART: tuple[Account, ...] = (
     Account(COST_OF_SALES, "Inkoopwaarde omzet", "W", _K, vat_allowed=True, vat_code="5"),
     Account(REVENUE_HIGH, "Omzet hoog tarief", "W", _O, vat_allowed=True, vat_code="1"),
     Account(REVENUE_LOW, "Omzet laag tarief", "W", _O, vat_allowed=True, vat_code="2"),
-    Account(REVENUE_ZERO, "Omzet export / 0%", "W", _O, vat_allowed=True, vat_code="3"),
+    Account(REVENUE_ZERO, "Omzet export buiten EU", "W", _O, vat_allowed=True, vat_code="3"),
     Account(REVENUE_EXEMPT, "Omzet vrijgesteld van btw", "W", _O, vat_allowed=True, vat_code="9"),
+    Account(REVENUE_EU, "Omzet binnen EU (ICP)", "W", _O, vat_allowed=True, vat_code="10"),
 )
 ACCOUNTS_BY_NUMBER: dict[str, Account] = {a.number: a for a in CHART}
 VAT_ACCOUNTS = frozenset({VAT_INPUT, VAT_HIGH, VAT_LOW, VAT_REVERSE_CHARGE})
@@ -156,13 +157,18 @@ VAT_ACCOUNTS = frozenset({VAT_INPUT, VAT_HIGH, VAT_LOW, VAT_REVERSE_CHARGE})
 VAT_TABLE: tuple[VatCode, ...] = (
     VatCode("1", "Btw verkoop hoog 21%", VAT_HIGH, 2100, "V"),
     VatCode("2", "Btw verkoop laag 9%", VAT_LOW, 900, "V"),
-    VatCode("3", "Btw verkoop 0% / export", VAT_HIGH, 0, "V"),
+    VatCode("3", "Btw export buiten EU 0%", VAT_HIGH, 0, "V"),
     VatCode("4", "Btw verkoop laag 6% (vervallen)", VAT_LOW, 600, "V", blocked=True),
     VatCode("5", "Btw inkoop hoog 21%", VAT_INPUT, 2100, "I"),
     VatCode("6", "Btw inkoop laag 9%", VAT_INPUT, 900, "I"),
     VatCode("7", "Btw inkoop 0% / vrijgesteld", VAT_INPUT, 0, "I"),
-    VatCode("8", "Btw verlegd inkoop 21%", VAT_INPUT, 2100, "I", method="reverse_charge"),
+    VatCode("8", "Btw verlegd inkoop binnen EU 21%", VAT_INPUT, 2100, "I", method="reverse_charge"),
     VatCode("9", "Vrijgesteld van btw", VAT_HIGH, 0, "V", method="exempt"),
+    # Supplies of goods and services to businesses in another EU country (ICP, 0 %).
+    VatCode("10", "ICP levering 0%", VAT_HIGH, 0, "V"),
+    VatCode(
+        "11", "Btw verlegd inkoop buiten EU 21%", VAT_INPUT, 2100, "I", method="reverse_charge"
+    ),
 )
 VAT_BY_CODE: dict[str, VatCode] = {v.code: v for v in VAT_TABLE}
 

@@ -15,7 +15,7 @@ from afas_pipeline.simulator.books import (
     vat_lines,
     weekday,
 )
-from afas_pipeline.simulator.parties import YEARLY_NUMBERING, is_abroad, pick
+from afas_pipeline.simulator.parties import YEARLY_NUMBERING, pick, region
 from afas_pipeline.simulator.planted import DuplicateInvoice, cents_decimal
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def _draft(h: History, unit: int, day: int, *, wrong_vat: bool) -> Draft:
     party = h.books.creditors[creditor]
     inv_day = max(day - rng.randint(0, 3), h.start_day)
     invoice = next_supplier_invoice(party, h.books.year_period(inv_day)[0])
-    costs = [_cost_line(rng, unit, abroad=is_abroad(party)) for _ in range(rng.choice((1, 1, 2)))]
+    costs = [_cost_line(rng, unit, region(party)) for _ in range(rng.choice((1, 1, 2)))]
     nets = [h.amount(350) for _ in costs]
     rates = [c.VAT_BY_CODE[code].rate_bp for _, code, _ in costs]
     if wrong_vat:
@@ -109,11 +109,12 @@ def _draft(h: History, unit: int, day: int, *, wrong_vat: bool) -> Draft:
     return Draft(creditor, invoice, inv_day, tuple(costs), tuple(nets), tuple(vats), gross)
 
 
-def _cost_line(rng: random.Random, unit: int, *, abroad: bool) -> tuple[str, str, str]:
-    """(account, VAT code, text) of a cost line: EU services from abroad are reverse charged,
-    the trading company (administration 2) mostly buys goods for resale."""
-    if abroad:
-        return c.SOFTWARE, "8", "Cloudabonnement"
+def _cost_line(rng: random.Random, unit: int, where: str) -> tuple[str, str, str]:
+    """(account, VAT code, text) of a cost line: services from abroad are reverse charged,
+    from inside the EU (code 8) or outside it (code 11); the trading company (administration
+    2) mostly buys goods for resale."""
+    if where != "domestic":
+        return c.SOFTWARE, "8" if where == "eu" else "11", "Cloudabonnement"
     if unit == 2 and rng.random() < 0.6:
         return c.COST_OF_SALES, "5", "Inkoop handelsgoederen"
     return rng.choice(_COST_ACCOUNTS)

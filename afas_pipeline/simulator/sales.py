@@ -6,19 +6,22 @@ from typing import TYPE_CHECKING
 
 from afas_pipeline.simulator import chart as c
 from afas_pipeline.simulator.books import DAY, Line, sales_invoice, vat_lines, weekday
-from afas_pipeline.simulator.parties import is_abroad, pick
+from afas_pipeline.simulator.parties import pick, region
 from afas_pipeline.simulator.planted import RoundingDifference, cents_decimal
 
 if TYPE_CHECKING:
     from afas_pipeline.simulator.history import History
 
-_SALES_ACCOUNTS = (
-    ((c.REVENUE_HIGH, "1"),) * 14
+# (revenue account, VAT code) per region of the debtor: at home 21 %, 9 % or exempt (courses:
+# education is exempt from VAT); to businesses in another EU country an intra-community
+# supply at 0 % (ICP); outside the EU an export at 0 %.
+_SALES_ACCOUNTS = {
+    "domestic": ((c.REVENUE_HIGH, "1"),) * 14
     + ((c.REVENUE_LOW, "2"),) * 4
-    + ((c.REVENUE_ZERO, "3"),) * 2
-    + ((c.REVENUE_EXEMPT, "9"),)  # courses: education is exempt from VAT
-)
-_SALES_ABROAD = ((c.REVENUE_ZERO, "3"),)
+    + ((c.REVENUE_EXEMPT, "9"),),
+    "eu": ((c.REVENUE_EU, "10"),),
+    "non_eu": ((c.REVENUE_ZERO, "3"),),
+}
 _PRODUCTS = (
     "Levering goederen",
     "Dienstverlening",
@@ -70,8 +73,7 @@ def draft_invoice(
     year, n = h.books.next_number(unit, "F", inv_day)
     invoice, voucher = sales_invoice(year, n), f"V{year}{n:06d}"
     party = h.books.debtors[debtor]
-    # Deliveries to businesses abroad in the EU are intra-community supplies at 0 %.
-    choices = _SALES_ABROAD if is_abroad(party) else _SALES_ACCOUNTS
+    choices = _SALES_ACCOUNTS[region(party)]
     revenue = [rng.choice(choices) for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))]
     nets = [h.amount(600) for _ in revenue]
     if wrong_vat:

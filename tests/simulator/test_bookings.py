@@ -68,17 +68,23 @@ def test_a_supplier_invoice_number_recurs_at_other_creditors(lines: pl.DataFrame
     assert shared.filter(pl.col("CreditorId") > 1).height >= 3
 
 
-def test_services_from_abroad_are_reverse_charged(lines: pl.DataFrame) -> None:
-    """Code 8: the cost line carries the code and its VAT; the VAT is booked both receivable
-    (1500) and payable (1530), both with the code; the creditor is owed the net only."""
+@pytest.mark.parametrize(("code", "countries"), [("8", {"IE"}), ("11", {"CH", "GB"})])
+def test_services_from_abroad_are_reverse_charged(
+    env: Environment, lines: pl.DataFrame, code: str, countries: set[str]
+) -> None:
+    """Code 8 (from the EU, rubriek 4b) and 11 (from outside it, 4a): the cost line carries the
+    code and its VAT; the VAT is booked both receivable (1500) and payable (1530), both with
+    the code; the creditor is owed the net only."""
     entries = lines.filter(
         pl.struct("UnitId", "EntryNo").is_in(
-            lines.filter(pl.col("VatCode") == "8")
+            lines.filter(pl.col("VatCode") == code)
             .select(pl.struct("UnitId", "EntryNo"))
             .to_series()
         )
     )
     assert entries.select("UnitId", "EntryNo").n_unique() >= 5
+    creditors = entries.join(env.rows("DWH_Crediteuren"), on="CreditorId")
+    assert set(creditors["VatNr"].str.slice(0, 2)) == countries
     per_entry = entries.group_by("UnitId", "EntryNo").agg(
         pl.col("AmtCredit").filter(pl.col("CreditorId").is_not_null()).sum().alias("owed"),
         pl.col("AccountNo").filter(pl.col("CreditorId").is_not_null()).first().alias("collect"),
@@ -93,7 +99,49 @@ def test_services_from_abroad_are_reverse_charged(lines: pl.DataFrame) -> None:
     assert (per_entry["payable"] == per_entry["vat"]).all()
     assert (per_entry["vat"] > 0).all()
     assert set(per_entry["collect"]) == {"1610"}
-    assert per_entry["VatCode"].to_list() == [["8"]] * per_entry.height
+    assert per_entry["VatCode"].to_list() == [[code]] * per_entry.height
+
+
+def test_sales_codes_follow_where_the_customer_is(env: Environment, lines: pl.DataFrame) -> None:
+    """At home 21 % and 9 % (and exempt); to a business in another EU country with its VAT
+    number an intra-community supply at 0 % (code 10 on 8040: rubriek 3b and the ICP
+    listing); outside the EU an export at 0 % (code 3 on 8020: 3a). Neither books VAT."""
+    debtors = env.rows("DWH_Debiteuren").select(
+        "DebtorId", "VatNr", pl.col("IBAN").str.slice(0, 2).alias("country")
+    )
+    invoices = lines.filter((pl.col("JournalId") == "20") & pl.col("DebtorId").is_not_null())
+    revenue = (
+        lines.filter(pl.col("VatAmt").is_not_null() & (pl.col("JournalId") == "20"))
+        .join(invoices.select("UnitId", "EntryNo", "DebtorId").unique(), on=["UnitId", "EntryNo"])
+        .join(debtors, left_on="DebtorId_right", right_on="DebtorId")
+    )
+    planted = {(p.unit_id, p.entry_no) for p in env.planted.vat_mismatches}
+    fair = revenue.filter(
+        ~pl.struct("UnitId", "EntryNo").is_in([{"UnitId": u, "EntryNo": e} for u, e in planted])
+    )
+    per_country = fair.group_by("country").agg(pl.col("VatCode").unique().sort())
+    assert dict(per_country.iter_rows()) == {
+        "NL": ["1", "2", "9"],
+        "BE": ["10"],
+        "DE": ["10"],
+        "GB": ["3"],
+        "CH": ["3"],
+    }
+    icp = fair.filter(pl.col("VatCode") == "10")
+    assert icp.select("UnitId", "EntryNo").n_unique() >= 10
+    assert set(icp["AccountNo"]) == {"8040"}
+    assert icp["VatNr"].str.contains(r"^(BE0\d{9}|DE\d{9})$").all()
+    exports = fair.filter(pl.col("VatCode") == "3")
+    assert exports.select("UnitId", "EntryNo").n_unique() >= 3
+    assert set(exports["AccountNo"]) == {"8020"}
+    assert (pl.concat([icp, exports])["VatAmt"] == 0).all()
+    entries = pl.concat([icp, exports]).select("UnitId", "EntryNo").unique()
+    vat_lines = lines.join(entries, on=["UnitId", "EntryNo"]).filter(
+        pl.col("AccountNo").is_in(list(chart.VAT_ACCOUNTS))
+    )
+    assert vat_lines.is_empty()
+    for code in ("1", "2", "5", "6"):  # 21 % and 9 %, sold and bought
+        assert lines.filter(pl.col("VatCode") == code).height >= 20
 
 
 def test_exempt_sales_carry_the_code_and_no_vat(lines: pl.DataFrame) -> None:

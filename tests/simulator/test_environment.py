@@ -221,8 +221,15 @@ def test_reference_data(env: Environment) -> None:
     assert home.height > abroad.height > 0
     assert home["IBAN"].str.contains(r"^NL\d{2}[A-Z]{4}\d{10}$").all()
     assert home["VatNr"].str.contains(r"^NL\d{9}B01$").all()
-    assert abroad["IBAN"].str.contains(r"^(BE\d{14}|DE\d{20})$").all()
-    assert abroad["VatNr"].str.contains(r"^(BE0\d{9}|DE\d{9})$").all()
+    # Abroad: most in the EU (ICP supplies need their VAT number), some outside it (exports).
+    country = abroad["IBAN"].str.slice(0, 2)
+    assert set(country) == {"BE", "DE", "GB", "CH"}
+    assert 0 < country.is_in(["GB", "CH"]).sum() < country.is_in(["BE", "DE"]).sum()
+    assert (abroad["VatNr"].str.slice(0, 2) == country).all()
+    assert (
+        abroad["IBAN"].str.contains(r"^(BE\d{14}|DE\d{20}|GB\d{2}[A-Z]{4}\d{14}|CH\d{19})$").all()
+    )
+    assert abroad["VatNr"].str.contains(r"^(BE0\d{9}|DE\d{9}|GB\d{9}|CHE\d{9}MWST)$").all()
     assert abroad["ChOfCommNr"].is_null().all()  # no Dutch KvK number; empty is null
     assert home["ChOfCommNr"].is_not_null().all()
     creditors = env.rows("DWH_Crediteuren")
@@ -230,8 +237,11 @@ def test_reference_data(env: Environment) -> None:
     assert set(foreign["CreditorName"]) >= {
         "Microsoft Ireland Operations Ltd.",
         "Google Cloud EMEA Ltd.",
+        "Proton AG",
+        "Xero (UK) Ltd.",
     }
-    assert foreign["IBAN"].str.contains(r"^IE\d{2}[A-Z]{4}\d{14}$").all()
+    assert foreign["IBAN"].str.contains(r"^(IE\d{2}|GB\d{2})[A-Z]{4}\d{14}$|^CH\d{19}$").all()
+    assert (foreign["VatNr"].str.slice(0, 2) == foreign["IBAN"].str.slice(0, 2)).all()
     ibans = pl.concat([debtors["IBAN"], creditors["IBAN"]]).to_list()
     assert all(_iban_is_valid(iban) for iban in ibans)
 

@@ -300,9 +300,11 @@ def test_delete_rejections(env: Environment) -> None:
 
 def test_delete_open_sales_invoice_updates_open_items(env: Environment) -> None:
     items = env.rows("Profit_Debtor_Invoices").filter(
-        (pl.col("UnitId") == 3) & (pl.col("Balance") == pl.col("AmtInvoice"))
+        (pl.col("UnitId") == 3)
+        & (pl.col("Balance") == pl.col("AmtInvoice"))
+        & pl.col("InvoiceNr").str.starts_with("F")  # a sales invoice, not an opening item
     )
-    invoice = items.row(-1, named=True)
+    invoice = items.sort("NookPieceDate").row(-1, named=True)  # in a period still open
     lines = env.rows("DWH_Financiele_mutaties")
     entry_no = lines.filter(
         (pl.col("UnitId") == 3) & (pl.col("InvoiceId") == invoice["InvoiceNr"])
