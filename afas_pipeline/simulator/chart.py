@@ -12,6 +12,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 import polars as pl
 
@@ -100,13 +101,16 @@ CASH, BANK, DEBTORS, DEBTORS_ABROAD = "1000", "1100", "1300", "1310"
 CREDITORS, CREDITORS_ABROAD = "1600", "1610"
 VAT_INPUT, VAT_HIGH, VAT_LOW, VAT_REVERSE_CHARGE = "1500", "1510", "1520", "1530"
 NET_WAGES, PAYROLL_TAX, PENSION = "1700", "1710", "1720"
+# Current accounts (rekening-courant) between the holding and its subsidiaries.
+RC_HANDEL, RC_SERVICES, RC_HOLDING = "1410", "1420", "1750"
 OPENING_BALANCE, SUSPENSE = "2900", "2999"
 SALARIES, SOCIAL_CHARGES, PENSION_COSTS = "4000", "4010", "4020"
 RENT, CAR, OFFICE, TELECOM, MARKETING, ADVISORY = "4100", "4200", "4300", "4310", "4400", "4500"
 SOFTWARE = "4320"
 DEPRECIATION_COSTS, BANK_COSTS, PAYMENT_DIFFERENCES = "4600", "4900", "4990"
+MANAGEMENT_FEE_COSTS = "4800"
 COST_OF_SALES, REVENUE_HIGH, REVENUE_LOW, REVENUE_ZERO = "7000", "8000", "8010", "8020"
-REVENUE_EXEMPT, REVENUE_EU = "8030", "8040"
+REVENUE_EXEMPT, REVENUE_EU, MANAGEMENT_FEE = "8030", "8040", "8200"
 
 _A, _P, _K, _O = "Activa", "Passiva", "Kosten", "Opbrengst"
 CHART: tuple[Account, ...] = (
@@ -119,6 +123,8 @@ CHART: tuple[Account, ...] = (
     Account(BANK, "Bank", "B", _A),
     Account(DEBTORS, "Debiteuren", "B", _A, collect=True),
     Account(DEBTORS_ABROAD, "Debiteuren buitenland", "B", _A, collect=True),
+    Account(RC_HANDEL, "R/C Noordhaven Handel", "B", _A),
+    Account(RC_SERVICES, "R/C Noordhaven Services", "B", _A),
     Account(VAT_INPUT, "Te vorderen btw", "B", _A),
     Account(VAT_HIGH, "Af te dragen btw hoog", "B", _P),
     Account(VAT_LOW, "Af te dragen btw laag", "B", _P),
@@ -128,6 +134,7 @@ CHART: tuple[Account, ...] = (
     Account(NET_WAGES, "Te betalen nettolonen", "B", _P),
     Account(PAYROLL_TAX, "Af te dragen loonheffing", "B", _P),
     Account(PENSION, "Af te dragen pensioenpremies", "B", _P),
+    Account(RC_HOLDING, "R/C Noordhaven Holding", "B", _P),
     Account(OPENING_BALANCE, "Tussenrekening beginbalans", "B", _P),
     Account(SUSPENSE, "Vraagposten", "B", _P),
     Account(SALARIES, "Salarissen", "W", _K),
@@ -141,6 +148,9 @@ CHART: tuple[Account, ...] = (
     Account(MARKETING, "Reclame en advertenties", "W", _K, vat_allowed=True, vat_code="5"),
     Account(ADVISORY, "Advies- en accountantskosten", "W", _K, vat_allowed=True, vat_code="5"),
     Account(DEPRECIATION_COSTS, "Afschrijvingskosten", "W", _K),
+    Account(
+        MANAGEMENT_FEE_COSTS, "Management fee holding", "W", _K, vat_allowed=True, vat_code="5"
+    ),
     Account(BANK_COSTS, "Bankkosten", "W", _K),
     Account(PAYMENT_DIFFERENCES, "Betalingsverschillen", "W", _K),
     Account("4999", "Overige kosten (vervallen)", "W", _K, blocked=True),
@@ -150,6 +160,7 @@ CHART: tuple[Account, ...] = (
     Account(REVENUE_ZERO, "Omzet export buiten EU", "W", _O, vat_allowed=True, vat_code="3"),
     Account(REVENUE_EXEMPT, "Omzet vrijgesteld van btw", "W", _O, vat_allowed=True, vat_code="9"),
     Account(REVENUE_EU, "Omzet binnen EU (ICP)", "W", _O, vat_allowed=True, vat_code="10"),
+    Account(MANAGEMENT_FEE, "Management fee", "W", _O, vat_allowed=True, vat_code="1"),
 )
 ACCOUNTS_BY_NUMBER: dict[str, Account] = {a.number: a for a in CHART}
 VAT_ACCOUNTS = frozenset({VAT_INPUT, VAT_HIGH, VAT_LOW, VAT_REVERSE_CHARGE})
@@ -180,12 +191,34 @@ JOURNAL_TABLE: tuple[Journal, ...] = (
     # Where the opening balance of the previous system was migrated (AFAS's "beginbalans").
     Journal("70", "Memoriaal beginbalans", "M"),
     Journal("80", "Memoriaal", "M"),
+    # The holding's management fees and their mirror in the subsidiaries, on current accounts.
+    Journal("85", "Memoriaal intercompany", "M"),
     # An old bank account's journal, kept for history and blocked: postings to it must fail.
     Journal("90", "Bank (oude rekening)", "B", blocked=True),
 )
 JOURNALS_BY_ID: dict[str, Journal] = {j.id: j for j in JOURNAL_TABLE}
 PURCHASE, SALES, CASH_BOOK, BANK_BOOK, MEMORIAL = "10", "20", "40", "50", "80"
-OPENING_BOOK = "70"
+OPENING_BOOK, INTERCOMPANY_BOOK = "70", "85"
+
+
+class CurrentAccounts(NamedTuple):
+    """Two administrations' current accounts with each other, which must mirror: the balance
+    of `account` in `unit` plus that of `counterparty_account` in `counterparty` is zero."""
+
+    unit: int
+    account: str
+    counterparty: int
+    counterparty_account: str
+
+
+# The holding (1) and each subsidiary it charges a management fee.
+INTERCOMPANY = (
+    CurrentAccounts(1, RC_HANDEL, 2, RC_HOLDING),
+    CurrentAccounts(1, RC_SERVICES, 3, RC_HOLDING),
+)
+INTERCOMPANY_ACCOUNTS = frozenset(
+    account for pair in INTERCOMPANY for account in (pair.account, pair.counterparty_account)
+)
 
 COST_CENTRES = ("100", "200", "300", "400", "500")
 # Cost carriers (kostendragers): the product lines that revenue and direct costs are booked on.

@@ -238,7 +238,7 @@ class Environment:
         """Ground truth of the planted problems that are visible now."""
         with self._lock:
             self._follow_wall_clock()
-            return visible(self._ledger, self._history.log)
+            return visible(self._ledger, self._history.log, self._now.date())
 
     def summary(self) -> dict:
         """Counts per connector, the clock and the seed (for /_simulator/state and logs)."""
@@ -254,6 +254,7 @@ class Environment:
                     "duplicate_invoices": len(planted.duplicate_invoices),
                     "vat_mismatches": len(planted.vat_mismatches),
                     "rounding_differences": len(planted.rounding_differences),
+                    "intercompany_differences": len(planted.intercompany_differences),
                 },
             }
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from afas_pipeline.simulator import chart as c
-from afas_pipeline.simulator import parties, purchases, sales
+from afas_pipeline.simulator import intercompany, parties, purchases, sales
 from afas_pipeline.simulator.books import (
     DAY,
     STAT_KEYS,
@@ -86,8 +86,9 @@ class History:
         self.seed = seed
         self.units = books.units
         self.start_day = start_day
+        self.first_year = day_date(start_day).year
         # 1 January of the first year: the opening balance's date, in period 0.
-        self.opening_day = day_number(date(day_date(start_day).year, 1, 1))
+        self.opening_day = day_number(date(self.first_year, 1, 1))
         self.log = PlantedLog()
         self.clock = start_day * DAY
         self.rng = random.Random(f"{seed}:init")
@@ -100,6 +101,7 @@ class History:
         self._queue: list[tuple[int, int, Event, tuple]] = []
         self._seq = 0
         self._size(journal_lines, history_days)
+        self.intercompany_plan = intercompany.plan(self, history_days)
         parties.initial_parties(self)
         self.push(start_day * DAY, History._ev_day, (start_day,))
 
@@ -112,7 +114,10 @@ class History:
         weights = [1.0] if n == 1 else [0.2] + [0.8 * w / rest for w in raw[1:]]
         self.weight = dict(zip(self.units, weights, strict=True))
         per_day = journal_lines / max(history_days, 1)
-        variable = max(per_day - _FIXED_LINES_PER_DAY * n, 1.0)
+        fixed = _FIXED_LINES_PER_DAY * n + intercompany.LINES_PER_DAY * len(
+            intercompany.pairs(self.units)
+        )
+        variable = max(per_day - fixed, 1.0)
         self.sales_rate = {u: variable * 0.56 / _LINES_PER_SALE * w for u, w in self.weight.items()}
         self.purchase_rate = {
             u: variable * 0.40 / _LINES_PER_PURCHASE * w for u, w in self.weight.items()
@@ -175,6 +180,7 @@ class History:
                 event = History._ev_cash if rng.random() < 0.4 else History._ev_reclass
                 self.push(self.work_time(day), event, (u,))
             self._plan_fixed(u, d, day)
+        intercompany.plan_day(self, d, day)
         self._plan_master_data(day, factor)
         self._plan_cases(day)
         if day == self.start_day + _MIGRATION_AFTER_DAYS:
