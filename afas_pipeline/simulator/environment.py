@@ -193,6 +193,8 @@ class Environment:
 
     def _version(self, connector_id: str) -> object:
         v = self._ledger.versions
+        if connector_id == "Profit_Period_balance":  # a new year brings its period 0
+            return (v["lines"], self._now.year)
         if connector_id in _LINE_CONNECTORS:
             return v["lines"]
         if connector_id == "DWH_Debiteuren":

@@ -271,3 +271,13 @@ def test_period_0_of_a_later_year_is_the_year_ends() -> None:
     lines = [(acc, d, cr, "2026-01-01") for acc, d, cr, _ in OPENING]
     with pytest.raises(FiEntryRejected, match="period 0 of the year 2026 holds the opening"):
         env.post_fi_entry(_payload(2026, 0, "70", lines))
+
+
+def test_a_new_year_opens_with_its_period_0_at_midnight() -> None:
+    """Before any line of the new year is booked, AFAS already reports its period 0."""
+    env = Environment(SimulatorConfig(journal_lines=1_000, now=datetime(2025, 12, 31, 23, 59, 59)))
+    assert _period_0(env, 1, 2026) == {}
+    lines = env.rows("DWH_Financiele_mutaties").height
+    env.advance(to=datetime(2026, 1, 1, 0, 30))
+    assert env.rows("DWH_Financiele_mutaties").height == lines
+    assert _period_0(env, 1, 2026)["0590"] != 0
