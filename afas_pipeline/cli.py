@@ -2,6 +2,7 @@
 
 simulator   run the embedded AFAS simulator
 run         run the pipeline headless for a range of days (cron, CI)
+reconcile   compare every record with AFAS and heal what differs, then rebuild the marts
 demo        the whole pipeline against the simulator, then the Dagster UI
 corrections list the proposed corrections and their state
 writeback   approve corrections and post them to AFAS (a dry run unless --send)
@@ -17,8 +18,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 from afas_pipeline.extract.days import amsterdam_today, parse_day
+from afas_pipeline.usage import RunRequestError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -29,7 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    return int(args.handler(args) or 0)
+    try:
+        return int(args.handler(args) or 0)
+    except RunRequestError as error:  # what to fix, not a traceback
+        print(f"afas-pipeline {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,6 +61,20 @@ def _parser() -> argparse.ArgumentParser:
         "--rebuild", action="store_true", help="run the dbt build even if nothing changed"
     )
     run.set_defaults(handler=_run)
+
+    reconcile = commands.add_parser(
+        "reconcile", help="compare every record with AFAS, heal what differs, rebuild the marts"
+    )
+    reconcile.add_argument(
+        "--verbose", action="store_true", help="print Dagster's event log and dbt's output too"
+    )
+    reconcile.add_argument(
+        "--accept-mass-deletions",
+        action="store_true",
+        help="flag the deletions found even if they are an implausible share (AFAS really "
+        "deleted them)",
+    )
+    reconcile.set_defaults(handler=_reconcile)
 
     demo = commands.add_parser("demo", help="the pipeline against the simulator, then the UI")
     demo.add_argument("--port", type=int, default=3000, help="port of the Dagster UI")
@@ -121,20 +143,41 @@ def _needs_dbt(handler: Handler) -> Handler:
 
 @_needs_dbt
 def _run(args: argparse.Namespace) -> int:
-    from afas_pipeline.runner import quiet_dbt_output, run_headless, summary_lines
+    from afas_pipeline.runner import quiet_dbt_output, run_headless
 
     log_level = "DEBUG" if args.verbose else "WARNING"
     dbt_output = None if args.verbose else quiet_dbt_output()
     results = run_headless(
         args.start, args.end, log_level=log_level, rebuild=args.rebuild, dbt_output=dbt_output
     )
+    return _report(results, f"{args.start}..{args.end}", dbt_output)
+
+
+@_needs_dbt
+def _reconcile(args: argparse.Namespace) -> int:
+    from afas_pipeline.runner import quiet_dbt_output, run_reconciliation
+
+    log_level = "DEBUG" if args.verbose else "WARNING"
+    dbt_output = None if args.verbose else quiet_dbt_output()
+    results = run_reconciliation(
+        log_level=log_level,
+        accept_mass_deletions=args.accept_mass_deletions,
+        dbt_output=dbt_output,
+    )
+    return _report(results, "full reconciliation", dbt_output)
+
+
+def _report(results: Sequence[Any], what: str, dbt_output: Path | None) -> int:
+    """Print what the runs did; exit code 1 if one failed or a blocking check failed."""
+    from afas_pipeline.runner import succeeded, summary_lines
+
     for line in summary_lines(*results):
         print(line, file=sys.stderr if line.startswith("FAILED") else sys.stdout)
-    success = all(result.success for result in results)
+    success = all(succeeded(result) for result in results)
     if not success and dbt_output is not None and dbt_output.exists():
         print(f"dbt's output: {dbt_output}", file=sys.stderr)
     runs = ", ".join(result.run_id for result in results)
-    print(f"run {runs} {'succeeded' if success else 'FAILED'}: {args.start}..{args.end}")
+    print(f"run {runs} {'succeeded' if success else 'FAILED'}: {what}")
     return 0 if success else 1
 
 
@@ -200,10 +243,20 @@ def _prepare(args: argparse.Namespace) -> int:
     return parse_dbt_project().returncode
 
 
-def _connectors(args: argparse.Namespace) -> int:
-    from afas_pipeline.afas import AfasClient, AfasSettings
+def _settings() -> Any:
+    """The AFAS_* settings; a missing or wrong one is the user's to fix (no traceback)."""
+    from afas_pipeline.afas import AfasConfigError, AfasSettings
 
-    with AfasClient(AfasSettings.from_env()) as client:
+    try:
+        return AfasSettings.from_env()
+    except AfasConfigError as error:
+        raise RunRequestError(str(error)) from None
+
+
+def _connectors(args: argparse.Namespace) -> int:
+    from afas_pipeline.afas import AfasClient
+
+    with AfasClient(_settings()) as client:
         listing = client.list_connectors()
     for connector_id, description in listing.get_connectors:
         print(f"get     {connector_id:40} {description}")
@@ -215,11 +268,11 @@ def _connectors(args: argparse.Namespace) -> int:
 def _read(args: argparse.Namespace) -> int:
     import polars as pl
 
-    from afas_pipeline.afas import AfasClient, AfasSettings
+    from afas_pipeline.afas import AfasClient
     from afas_pipeline.extract.specs import field_meanings
 
     # The contract's connectors are typed by the contract; any other by its values.
-    with AfasClient(AfasSettings.from_env(), field_meanings=field_meanings()) as client:
+    with AfasClient(_settings(), field_meanings=field_meanings()) as client:
         pages = client.iter_pages(args.connector, page_size=args.limit, order_by=None)
         frame = next(pages).frame
     with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=30):

@@ -10,33 +10,38 @@ import os
 import dagster as dg
 
 from afas_pipeline.defs.extract import GROUP as EXTRACT_GROUP
-from afas_pipeline.defs.extract import asset_key, build_extract_assets, daily_partitions
+from afas_pipeline.defs.extract import (
+    RECONCILIATION_KEY,
+    asset_key,
+    build_extract_assets,
+    build_reconciliation_asset,
+    daily_partitions,
+)
 from afas_pipeline.defs.freshness import with_freshness_policy
 from afas_pipeline.defs.resources import DEFAULT_DATA_DIR, AfasResource, StorageResource
 from afas_pipeline.extract.specs import extract_specs
 
 # Structure, not secrets: the partition start date shapes the asset graph, so it is read when
-# the definitions load. Secrets and connection settings are EnvVars on the resources, read at
-# run time.
+# the definitions load. The token and the connection settings are read from the environment
+# when a run starts (AfasResource.settings), never from config.
 START_DATE = os.environ.get("AFAS_PIPELINE_START_DATE", "2025-01-01")
-# The resources read these through EnvVars, which fail when a variable is unset: give the
-# optional ones their documented defaults (empty means "not given"). AFAS_TOKEN stays required.
+# The resources read these through EnvVars, which fail when a variable is unset: give them
+# their documented defaults (empty means "not given").
 for _name, _default in {
     "AFAS_PIPELINE_DATA_DIR": DEFAULT_DATA_DIR,
-    "AFAS_BASE_URL": "",
-    "AFAS_ENVIRONMENT": "",
-    "AFAS_ENVIRONMENT_TYPE": "",
     "AFAS_ADMINISTRATIONS": "",
 }.items():
     os.environ.setdefault(_name, _default)
 
 EXTRACT_JOB = "afas_extract_job"
+RECONCILE_JOB = "afas_reconcile_job"
 partitions = daily_partitions(START_DATE)
 specs = extract_specs()
 # Every connector must have been read within a day: a policy per connector asset.
 extract_assets = with_freshness_policy(
     build_extract_assets(specs, partitions), [asset_key(spec) for spec in specs]
 )
+reconciliation_asset = build_reconciliation_asset(specs, partitions)
 partitioned_keys = [key for a in extract_assets if a.partitions_def for key in a.keys]
 
 extract_job = dg.define_asset_job(
@@ -47,17 +52,17 @@ extract_job = dg.define_asset_job(
     "without the warehouse build.",
 )
 
+reconcile_job = dg.define_asset_job(
+    RECONCILE_JOB,
+    selection=dg.AssetSelection.assets(RECONCILIATION_KEY),
+    description="The full reconciliation alone, without the warehouse build.",
+)
+
 extract_defs = dg.Definitions(
-    assets=extract_assets,
-    jobs=[extract_job],
+    assets=[*extract_assets, reconciliation_asset],
+    jobs=[extract_job, reconcile_job],
     resources={
-        "afas": AfasResource(
-            token=dg.EnvVar("AFAS_TOKEN"),
-            base_url=dg.EnvVar("AFAS_BASE_URL"),
-            environment=dg.EnvVar("AFAS_ENVIRONMENT"),
-            environment_type=dg.EnvVar("AFAS_ENVIRONMENT_TYPE"),
-            administrations=dg.EnvVar("AFAS_ADMINISTRATIONS"),
-        ),
+        "afas": AfasResource(administrations=dg.EnvVar("AFAS_ADMINISTRATIONS")),
         "storage": StorageResource(data_dir=dg.EnvVar("AFAS_PIPELINE_DATA_DIR")),
     },
 )

@@ -13,10 +13,14 @@ from pathlib import Path
 import dagster as dg
 
 from afas_pipeline.defs.alerts import check_failures
+from afas_pipeline.extract.days import amsterdam_today
+from afas_pipeline.usage import RunRequestError
 from afas_pipeline.warehouse import BUILDS_DIR, DBT_OUTPUT_FILE, up_to_date
 
 DAILY_JOB = "afas_daily_job"
 EXTRACT_JOB = "afas_extract_job"
+RECONCILE_JOB = "afas_reconcile_job"
+RECONCILE_STEP = "afas__full_reconciliations"
 WAREHOUSE_JOB = "afas_warehouse_job"
 DBT_STEP = "warehouse_models"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -48,12 +52,25 @@ def run_range(
     when nothing it reads changed since the published marts, unless `rebuild`. dbt's own
     output (a line per model and test) goes to the file `dbt_output`, if given, else to stdout.
     """
-    if end < start:
-        raise ValueError(f"--end {end} is before --start {start}")
+    check_range(start, end)
     tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
     instance = instance or _instance()
     with _stdout_to(dbt_output):
         return _execute(job_name, instance, log_level, rebuild=rebuild, tags=tags)
+
+
+def check_range(start: date, end: date) -> None:
+    """Refuse a range of days that is empty or outside the partitions (first day:
+    AFAS_PIPELINE_START_DATE; last: today in Amsterdam)."""
+    first = date.fromisoformat(os.environ.get("AFAS_PIPELINE_START_DATE", "2025-01-01"))
+    last = amsterdam_today()
+    if end < start:
+        raise RunRequestError(f"--end {end} is before --start {start}")
+    if start < first or end > last:
+        raise RunRequestError(
+            f"the days {start}..{end} are not all partitions: they run from {first} "
+            f"(AFAS_PIPELINE_START_DATE) to today, {last} (Amsterdam time)"
+        )
 
 
 def run_headless(
@@ -74,7 +91,8 @@ def run_headless(
     """
     instance = instance or _instance()
     extracted = run_range(start, end, instance=instance, job_name=EXTRACT_JOB, log_level=log_level)
-    if not extracted.success or (not rebuild and up_to_date(_data_dir())):
+    stopped = not succeeded(extracted)  # a blocking check stops the line before the build
+    if stopped or (not rebuild and up_to_date(_data_dir())):
         return [extracted]
     with _stdout_to(dbt_output):
         built = _execute(WAREHOUSE_JOB, instance, log_level, rebuild=rebuild)
@@ -93,6 +111,26 @@ def _stdout_to(path: Path | None) -> Iterator[None]:
         yield
 
 
+def run_reconciliation(
+    *,
+    instance: dg.DagsterInstance | None = None,
+    log_level: str = "INFO",
+    accept_mass_deletions: bool = False,
+    dbt_output: Path | None = None,
+) -> list[dg.ExecuteInProcessResult]:
+    """What `afas-pipeline reconcile` does: the full reconciliation in one run, then the
+    warehouse build and the marts in a second, unless it healed nothing (dbt's output as in
+    `run_range`)."""
+    instance = instance or _instance()
+    ops = {RECONCILE_STEP: {"config": {"accept_mass_deletions": accept_mass_deletions}}}
+    reconciled = _execute(RECONCILE_JOB, instance, log_level, rebuild=False, ops=ops)
+    if not succeeded(reconciled) or up_to_date(_data_dir()):
+        return [reconciled]
+    with _stdout_to(dbt_output):
+        built = _execute(WAREHOUSE_JOB, instance, log_level, rebuild=False)
+    return [reconciled, built]
+
+
 def _execute(
     job_name: str,
     instance: dg.DagsterInstance,
@@ -100,19 +138,22 @@ def _execute(
     *,
     rebuild: bool,
     tags: dict[str, str] | None = None,
+    ops: dict[str, object] | None = None,
 ) -> dg.ExecuteInProcessResult:
     job = _definitions(job_name).resolve_job_def(job_name)
     run_config: dict[str, object] = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if rebuild:
-        run_config["ops"] = {DBT_STEP: {"config": {"rebuild": True}}}
+        ops = {**(ops or {}), DBT_STEP: {"config": {"rebuild": True}}}
+    if ops:
+        run_config["ops"] = ops
     return job.execute_in_process(
         run_config=run_config, instance=instance, tags=tags, raise_on_error=False
     )
 
 
 def _definitions(job_name: str) -> dg.Definitions:
-    """The extraction's own definitions for its job (they do not import dbt), else all."""
-    if job_name == EXTRACT_JOB:
+    """The extraction's own definitions for its jobs (they do not import dbt), else all."""
+    if job_name in (EXTRACT_JOB, RECONCILE_JOB):
         from afas_pipeline.extract_definitions import extract_defs
 
         return extract_defs
@@ -159,18 +200,29 @@ def summary_lines(*results: dg.ExecuteInProcessResult) -> list[str]:
             lines.append(f"  {outcome.asset:42} {outcome.metadata.get('tables', '')} tables")
     if models:
         lines.append(f"  {'dbt models built and tested':42} {models}")
-    elif all(result.success for result in results):
+    elif all(succeeded(result) for result in results):
         lines.append(f"  {'dbt build skipped':42} nothing changed since the published marts")
     lines += [f"FAILED {problem}" for result in results for problem in failures(result)]
     lines += [
-        f"FAILED check {problem}"
+        f"FAILED CHECK {problem}"
         for result in results
         for problem in check_failures(result.get_asset_check_evaluations())
     ]
     return lines
 
 
-_FIGURES = ("rows", "pages", "api_calls", "retries", "duration_s", "deleted")
+_FIGURES = (
+    "rows", "pages", "api_calls", "retries", "duration_s", "deleted", "deletion_flags_cleared",
+    "records_compared", "records_changed", "records_missing", "records_deleted",
+    "records_restored", "days_reloaded",
+)  # fmt: skip
+
+
+def succeeded(result: dg.ExecuteInProcessResult) -> bool:
+    """The run succeeded and no blocking asset check failed in it (a blocking check stops what
+    is downstream, yet the run itself counts as a success in Dagster)."""
+    blocked = any(c.blocking and not c.passed for c in result.get_asset_check_evaluations())
+    return result.success and not blocked
 
 
 def failures(result: dg.ExecuteInProcessResult) -> list[str]:
@@ -186,6 +238,12 @@ def failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 def _instance() -> dg.DagsterInstance:
     """The instance of DAGSTER_HOME, so headless runs show in the UI; else a throwaway one."""
-    if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return dg.DagsterInstance.ephemeral()
+    if not Path(home).is_dir():
+        raise RunRequestError(
+            f"DAGSTER_HOME is {home}, which is not a directory: create it (mkdir -p {home}) "
+            "to record the runs there, or unset DAGSTER_HOME to run without recording them"
+        )
+    return dg.DagsterInstance.get()

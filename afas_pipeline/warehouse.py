@@ -32,6 +32,7 @@ from pathlib import Path
 
 import duckdb
 
+from afas_pipeline.extract.days import amsterdam_today
 from afas_pipeline.extract.storage import write_bytes_atomically
 
 # afas_pipeline/dbt_project links to the repository's dbt_project (a wheel carries its files).
@@ -196,10 +197,11 @@ def _flock(path: Path, mode: int) -> Iterator[None]:
 
 def build_inputs(data_dir: Path, *, today: date | None = None) -> str:
     """A digest of everything a dbt build reads: the raw layer, the write-back outbox (published
-    beside the marts), the dbt project, the versions of dbt and DuckDB, and the date (the marts
-    age open items and cut off future entries as of today). Call holding the raw lock (shared).
+    beside the marts), the dbt project, the versions of dbt and DuckDB, and Amsterdam's date
+    (the marts age open items and cut off future entries as of today). Call holding the raw
+    lock (shared).
     """
-    digest = hashlib.sha256(str(today or date.today()).encode())
+    digest = hashlib.sha256(str(today or amsterdam_today()).encode())
     for package in _VERSIONED:
         digest.update(f"\0{package}={metadata.version(package)}".encode())
     files = [*_files(data_dir / "raw"), data_dir / "writeback.duckdb"]
@@ -218,8 +220,21 @@ def _files(root: Path) -> list[Path]:
 
 def up_to_date(data_dir: Path, inputs: str | None = None) -> bool:
     """True if the published marts were built from exactly what a build would read now
-    (`inputs`, if the caller already has them)."""
-    return published_inputs(data_dir) == (inputs or build_inputs(data_dir))
+    (`inputs`, if the caller already has them), and are there to be read: a deleted or
+    damaged marts.duckdb is built and published again."""
+    return published_inputs(data_dir) == (inputs or build_inputs(data_dir)) and marts_readable(
+        data_dir
+    )
+
+
+def marts_readable(data_dir: Path) -> bool:
+    """Whether marts.duckdb opens as a DuckDB database that holds tables."""
+    try:
+        with duckdb.connect(str(data_dir / MARTS_FILE), read_only=True) as con:
+            row = con.execute("select count(*) from duckdb_tables()").fetchone()
+    except duckdb.Error:
+        return False
+    return bool(row and row[0])
 
 
 def published_inputs(data_dir: Path) -> str | None:

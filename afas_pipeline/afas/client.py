@@ -246,10 +246,15 @@ class AfasClient:
 
     def profit_version(self) -> str:
         """`GET /ProfitVersion`: the Profit version, e.g. "22.22.5" (also a cheap token test)."""
+        return str(self.profit_version_info()["version"])
+
+    def profit_version_info(self) -> Mapping[str, Any]:
+        """`GET /ProfitVersion` as AFAS answers it: `{"version": ...}` (the simulator adds
+        that it is one)."""
         body = self._get_json("/ProfitVersion")
         if not isinstance(body, Mapping) or "version" not in body:
             raise AfasResponseError("ProfitVersion answer has no 'version'", path="/ProfitVersion")
-        return str(body["version"])
+        return body
 
     # -- GetConnectors ---------------------------------------------------------------------
 
@@ -514,6 +519,10 @@ class AfasClient:
                 **context,
             )
         if status == 503:
+            if method != "GET":
+                # A 503 may come after AFAS applied the write (a proxy's or gateway's answer to
+                # a booking that went through): repeating it could book an entry twice.
+                return _ambiguous("maintenance answer (503) to a write", context)
             return _maintenance_error(response, context)
         if status == 500:
             return server_error(response, method, context)

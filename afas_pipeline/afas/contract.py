@@ -1,13 +1,17 @@
 """The connector contract: which AFAS connectors the pipeline reads and what their fields are.
 
 This is `../shared/afas-connectors.md` as data. The client validates rows against metainfo, the
-simulator serves exactly these fields, and the extract assets are built from this list.
+extraction validates metainfo against this contract (`ConnectorSpec.check_metainfo`), the
+simulator serves these fields, and the extract assets are built from this list.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+
+from afas_pipeline.afas.errors import AfasSchemaError
 
 DataType = Literal["int", "string", "decimal", "date", "datetime", "boolean"]
 ConnectorKind = Literal["change_tracked", "reference", "control"]
@@ -25,6 +29,14 @@ class FieldSpec:
     decimals: int = 0
     # An environment whose connector lacks the field still loads (the field is then null).
     optional: bool = False
+
+
+# The metainfo dataTypes that hold what a contract type means: AFAS has no "datetime" (it says
+# "date"; an old simulator said "datetime"), and long text may come as a "blob".
+_COMPATIBLE: dict[str, frozenset[str]] = {
+    "datetime": frozenset({"date", "datetime"}),
+    "string": frozenset({"string", "blob"}),
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,29 @@ class ConnectorSpec:
             if f.id == field_id:
                 return f
         raise KeyError(f"connector {self.id!r} has no field {field_id!r}")
+
+    def check_metainfo(self, data_types: Mapping[str, str], connector_id: str) -> None:
+        """Refuse a connector whose live metainfo (field id -> dataType) lost a contract field
+        or gives one another type: its rows would load silently and mean something else (a
+        connector without `VatAmt` turned 4 proposed VAT corrections into 314)."""
+        problems = []
+        for spec in self.all_fields:
+            found = data_types.get(spec.id)
+            if found is None:
+                if not spec.optional:
+                    problems.append(f"field {spec.id!r} ({spec.data_type}) is missing")
+            elif found not in _COMPATIBLE.get(spec.data_type, {spec.data_type}):
+                problems.append(
+                    f"field {spec.id!r} is {found!r}, the contract says {spec.data_type}"
+                )
+        if problems:
+            raise AfasSchemaError(
+                f"connector {connector_id} does not match the contract of {self.id}: "
+                f"{'; '.join(problems)}. An AFAS administrator must restore the field(s) in the "
+                "GetConnector (afas-connectors.md); nothing was read",
+                connector_id=connector_id,
+                field=problems[0].split("'")[1],
+            )
 
 
 def _s(id: str, label: str, length: int = 50, *, optional: bool = False) -> FieldSpec:

@@ -1,8 +1,10 @@
 """Bounded retries with exponential back-off and full jitter.
 
 What is retried follows AFAS's advice (afas-api.md §6): 503 maintenance and some 500s yes, 401/403
-never. Writes are retried only when AFAS cannot have applied them: a POST that may have reached
-AFAS is never repeated, because a journal entry would be booked twice.
+never. Writes are retried only when AFAS cannot have applied them (a refused connection, a
+locked booking layout): a POST that may have reached AFAS is never repeated, because a journal
+entry would be booked twice; the client reports a 503, a 502/504 or a connection lost after
+sending a write as ambiguous instead (`AfasAmbiguousWriteError`).
 """
 
 from __future__ import annotations

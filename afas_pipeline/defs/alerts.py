@@ -59,12 +59,14 @@ def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
 
 
 def check_failures(evaluations: Iterable[dg.AssetCheckEvaluation]) -> list[str]:
-    """The failed checks of severity ERROR among `evaluations`: asset, check and description."""
+    """The failed checks of severity ERROR among `evaluations` (a finding, severity WARN, is
+    published, not a failure): asset, check, whether it blocks, and why."""
     lines = []
     for evaluation in evaluations:
         if evaluation.passed or evaluation.severity != dg.AssetCheckSeverity.ERROR:
             continue
-        name = f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}"
+        kind = "blocking" if evaluation.blocking else "error"
+        name = f"{evaluation.asset_key.to_user_string()} {evaluation.check_name} ({kind})"
         lines.append(f"{name}: {evaluation.description}" if evaluation.description else name)
     return lines
 

@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets, in one lineage with the extract assets, and the marts'
 publication to the analysts' database."""
 
+import json
 import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,6 +23,7 @@ from pydantic import Field
 
 from afas_pipeline.defs.extract import KEY_PREFIX
 from afas_pipeline.defs.resources import StorageResource
+from afas_pipeline.extract.days import amsterdam_today
 from afas_pipeline.warehouse import (
     DBT_PROJECT_DIR,
     build_inputs,
@@ -105,8 +107,10 @@ def warehouse_models(
     """Builds and tests the staging, intermediate and mart models in the warehouse."""
     data = storage.path
     os.environ["AFAS_PIPELINE_DATA_DIR"] = str(data)  # dbt's profile reads it
+    # The business date, Amsterdam's, passed to dbt: DuckDB's current_date is UTC's.
+    today = amsterdam_today()
     with warehouse_lock(data), raw_lock(data, shared=True):
-        inputs = build_inputs(data)
+        inputs = build_inputs(data, today=today)
         if not (context.is_subset or config.rebuild) and up_to_date(data, inputs):
             context.log.info(
                 "Nothing to build: the raw data, the dbt project and the date are those of the "
@@ -119,7 +123,8 @@ def warehouse_models(
             context.log.warning(f"stopped dbt build {orphan} left running by a killed run")
         folder = new_build_folder(data, context.run.run_id)
         try:
-            invocation = dbt.cli(["build"], context=context, target_path=folder)
+            build = ["build", "--vars", json.dumps({"today": today.isoformat()})]
+            invocation = dbt.cli(build, context=context, target_path=folder)
             with recorded_build(data, invocation.process.pid):
                 yield from invocation.stream()
         finally:

@@ -9,21 +9,26 @@ from functools import partial
 import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
+from pydantic import Field
 
 from afas_pipeline.afas import AfasClient
 from afas_pipeline.defs.resources import AfasResource, StorageResource
-from afas_pipeline.extract.days import DayRange, wall_clock
+from afas_pipeline.extract.days import DayRange, amsterdam_today, wall_clock
 from afas_pipeline.extract.deletions import (
     DeletionReport,
+    ImplausibleDeletionsError,
     detect_deleted_by_key_scan,
     detect_deleted_journal_lines,
 )
 from afas_pipeline.extract.loader import (
+    ExtractError,
     LoadReport,
+    check_administrations,
     load_days,
     load_snapshot,
     read_concurrently,
 )
+from afas_pipeline.extract.reconcile import ReconcileReport, reconcile, write_healed
 from afas_pipeline.extract.specs import CHANGED_ENTRY_DATES, ExtractSpec, spec_by_name
 from afas_pipeline.extract.storage import RawStore
 from afas_pipeline.warehouse import raw_lock
@@ -32,6 +37,21 @@ GROUP = "afas_extract"
 KEY_PREFIX = "afas"
 # Extract runs share AFAS's fair-use budget: a Dagster pool bounds how many run at once.
 AFAS_POOL = "afas_api"
+UNIQUE_KEY_CHECK = "unique_key_per_day"
+PLAUSIBLE_CHECK = "deletions_plausible"
+RECONCILIATION_GROUP = "afas_reconciliation"
+RECONCILIATION_KEY = dg.AssetKey([KEY_PREFIX, "full_reconciliations"])
+
+
+class DeletionChecksConfig(dg.Config):
+    """Run config of the deletion checks (Launchpad: ops.afas_deletion_checks.config) and of
+    the full reconciliation (ops.afas__full_reconciliations.config)."""
+
+    accept_mass_deletions: bool = Field(
+        default=False,
+        description="Flag the deletions even if AFAS's answer would flag an implausible share "
+        "of the records (more than half of many): only when AFAS really deleted them.",
+    )
 
 
 def daily_partitions(start_date: str) -> dg.DailyPartitionsDefinition:
@@ -120,7 +140,15 @@ def _changes_asset(
                 )
                 for s in specs
             ],
-            check_specs=[dg.AssetCheckSpec("unique_key_per_day", asset=key) for key in by_key],
+            check_specs=[
+                dg.AssetCheckSpec(
+                    UNIQUE_KEY_CHECK,
+                    asset=key,
+                    blocking=True,
+                    description="No key twice in a day: AFAS's paging did not repeat a row.",
+                )
+                for key in by_key
+            ],
             partitions_def=partitions,
             backfill_policy=dg.BackfillPolicy.single_run(),
             can_subset=True,
@@ -203,27 +231,167 @@ def _deletions_asset(
             )
             for key, s in by_key.items()
         ],
+        check_specs=[
+            dg.AssetCheckSpec(
+                PLAUSIBLE_CHECK,
+                asset=key,
+                blocking=True,
+                description="AFAS's answer to the deletion check is plausible: it does not flag "
+                "most of many records, and no query came back empty where records were loaded.",
+            )
+            for key in by_key
+        ],
         can_subset=True,
         pool=AFAS_POOL,
     )
     def _asset(
-        context: AssetExecutionContext, afas: AfasResource, storage: StorageResource
+        context: AssetExecutionContext,
+        config: DeletionChecksConfig,
+        afas: AfasResource,
+        storage: StorageResource,
     ) -> Iterator[dg.MaterializeResult]:
         store = storage.raw_store()
 
         def check(spec: ExtractSpec, admins: list[int] | None, client: AfasClient) -> Loaded:
-            report = _detect_deletions(client, store, spec, changed, admins, context.run_id)
+            refused = None
+            try:
+                report = _detect_deletions(
+                    client, store, spec, changed, admins, context.run_id,
+                    accept=config.accept_mass_deletions,
+                )  # fmt: skip
+            except ImplausibleDeletionsError as error:
+                report, refused = error.report, str(error)
             metadata = {
                 **_metadata(report),
                 "deleted": report.deleted,
                 "checked_keys": report.checked_keys,
                 "checked_dates": report.checked_dates,
+                **({"refused": refused} if refused else {}),
             }
-            return Loaded(report, metadata, summary=f"{_summary(report)}; {report.deleted} deleted")
+            plausible = dg.AssetCheckResult(
+                asset_key=asset_key(spec, "_deletions"),
+                check_name=PLAUSIBLE_CHECK,
+                passed=refused is None,
+                description=refused,
+                metadata={"checked_keys": report.checked_keys},
+            )
+            outcome = f"REFUSED: {refused}" if refused else f"{report.deleted} deleted"
+            return Loaded(report, metadata, [plausible], summary=f"{_summary(report)}; {outcome}")
 
         yield from _read_concurrently(context, afas, storage, _selected(context, by_key), check)
 
     return _asset
+
+
+def build_reconciliation_asset(
+    specs: Sequence[ExtractSpec], partitions: dg.DailyPartitionsDefinition
+) -> dg.AssetsDefinition:
+    """The full reconciliation of the change-tracked connectors (see extract/reconcile.py)."""
+    first_partition = wall_clock(partitions.start).date()
+    tracked = [s for s in specs if s.partitioned]
+
+    @dg.asset(
+        key=RECONCILIATION_KEY,
+        deps=[APP_CONNECTOR_KEY],
+        group_name=RECONCILIATION_GROUP,
+        pool=AFAS_POOL,
+        kinds={"afas", "parquet"},
+        check_specs=[
+            dg.AssetCheckSpec(
+                PLAUSIBLE_CHECK,
+                asset=RECONCILIATION_KEY,
+                blocking=True,
+                description="AFAS's answer is plausible: it does not make most of many records "
+                "deleted, and no query came back empty where records were loaded.",
+            )
+        ],
+    )
+    def _asset(
+        context: AssetExecutionContext,
+        config: DeletionChecksConfig,
+        afas: AfasResource,
+        storage: StorageResource,
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        """Compares every record of the change-tracked connectors with what AFAS holds now
+        (keys and a content hash per administration and day), re-reads the days that differ,
+        sets and clears deletion flags from what AFAS holds, and records what it healed.
+
+        Runs weekly and on demand: it finds what incremental reads cannot (a change that did
+        not move Mutatie_datum, a deletion AFAS did not report) and heals what a bad day left.
+        """
+        store = storage.raw_store()
+        days = DayRange.inclusive(first_partition, amsterdam_today())
+        reports, refused, failed = [], [], []
+        with raw_lock(storage.path, shared=False), afas.client() as client:
+            admins = afas.configured_administrations()
+            check_administrations(client, admins)
+            reads = {
+                spec.name: partial(
+                    reconcile,
+                    store=store,
+                    spec=spec,
+                    days=days,
+                    administrations=admins,
+                    run_id=context.run_id,
+                    first_partition=first_partition,
+                    accept_mass_deletions=config.accept_mass_deletions,
+                )
+                for spec in tracked
+            }
+            for name, outcome in read_concurrently(client, reads):
+                if isinstance(outcome, ImplausibleDeletionsError):
+                    refused.append(str(outcome))
+                elif isinstance(outcome, Exception):
+                    context.log.error(f"{name} failed", exc_info=outcome)
+                    failed.append(f"{name}: {outcome}")
+                else:
+                    context.log.info(_reconciled(outcome))
+                    reports.append(outcome)
+            write_healed(store, reports, context.run_id)
+        if failed:
+            raise dg.Failure("\n".join(failed))
+        yield dg.MaterializeResult(metadata=_reconciliation_metadata(reports, refused))
+        yield dg.AssetCheckResult(
+            check_name=PLAUSIBLE_CHECK,
+            passed=not refused,
+            description="\n".join(refused) or None,
+        )
+
+    return _asset
+
+
+def _reconciled(report: ReconcileReport) -> str:
+    return (
+        f"{report.connector}: {report.keys_compared} records compared with AFAS's "
+        f"{report.afas_keys}; changed {report.changed}, missing {report.missing}, deleted "
+        f"{report.deleted}, restored {report.restored}; {report.days_reloaded} days re-read; "
+        f"{report.api_calls} API calls, {report.duration_s:.1f} s"
+    )
+
+
+def _reconciliation_metadata(
+    reports: list[ReconcileReport], refused: list[str]
+) -> dict[str, object]:
+    kinds = ("changed", "missing", "deleted", "restored")
+    healed = {kind: sum(getattr(r, kind) for r in reports) for kind in kinds}
+    rows = [
+        f"| {r.connector} | {r.keys_compared} | "
+        + " | ".join(str(getattr(r, k)) for k in kinds)
+        + f" | {r.days_reloaded} |"
+        for r in reports
+    ]
+    table = "| connector | compared | " + " | ".join(kinds) + " | days re-read |\n"
+    table += "|" + " --- |" * (len(kinds) + 3) + "\n" + "\n".join(rows)
+    meta: dict[str, object] = {
+        **{f"records_{kind}": n for kind, n in healed.items()},
+        "records_compared": sum(r.keys_compared for r in reports),
+        "days_reloaded": sum(r.days_reloaded for r in reports),
+        "api_calls": sum(r.api_calls for r in reports),
+        "healed": dg.MetadataValue.md(table),
+    }
+    if refused:
+        meta["refused"] = "\n".join(refused)
+    return meta
 
 
 def _spec(
@@ -276,6 +444,10 @@ def _read_concurrently(
     selected_checks = context.selected_asset_check_keys
     with raw_lock(storage.path, shared=False), afas.client() as client:
         admins = afas.configured_administrations()  # None: every administration, unfiltered
+        try:
+            check_administrations(client, admins)
+        except ExtractError as error:
+            raise dg.Failure(str(error)) from error
         reads = {key: partial(read, spec, admins) for key, spec in selected.items()}
         for key, outcome in read_concurrently(client, reads):
             if isinstance(outcome, Exception):  # reported below, after the other connectors
@@ -298,9 +470,13 @@ def _detect_deletions(
     changed: ExtractSpec,
     admins: list[int] | None,
     run_id: str,
+    *,
+    accept: bool,
 ) -> DeletionReport:
     if spec.deletion == "full_key_scan":
-        return detect_deleted_by_key_scan(client, store, spec, run_id=run_id)
+        return detect_deleted_by_key_scan(
+            client, store, spec, run_id=run_id, accept_mass_deletions=accept
+        )
     snapshot = store.snapshot_path(changed.name)
     if not snapshot.exists():
         raise dg.Failure(f"{changed.name} has not been loaded yet: materialize it first")
@@ -311,6 +487,7 @@ def _detect_deletions(
         pl.read_parquet(snapshot),
         administrations=admins,
         run_id=run_id,
+        accept_mass_deletions=accept,
     )
 
 
@@ -324,7 +501,7 @@ def _unique_key_check(store: RawStore, spec: ExtractSpec, days: list[date]) -> d
         duplicates = keys.group_by(spec.key).len().filter(pl.col("len") > 1).collect().height
     return dg.AssetCheckResult(
         asset_key=asset_key(spec),
-        check_name="unique_key_per_day",
+        check_name=UNIQUE_KEY_CHECK,
         passed=duplicates == 0,
         metadata={"duplicate_keys": duplicates, "days_checked": len(files)},
     )
@@ -340,6 +517,8 @@ def _metadata(report: LoadReport) -> dict[str, object]:
         "partition": report.partition,
         "administrations": ", ".join(map(str, report.administrations or ())) or "all",
     }
+    if report.restored:
+        meta["deletion_flags_cleared"] = report.restored
     if report.min_modified is not None:
         meta["mutatie_datum_min"] = report.min_modified.isoformat()
         meta["mutatie_datum_max"] = report.max_modified.isoformat()  # type: ignore[union-attr]

@@ -18,18 +18,13 @@ DEFAULT_DATA_DIR = "data"
 
 
 class AfasResource(dg.ConfigurableResource):
-    """The AFAS environment to read from and write to. The token is a secret: pass an EnvVar."""
+    """The AFAS environment to read from and write to.
 
-    token: str = Field(description="App Connector token (XML or its 64-hex data part).")
-    base_url: str | None = Field(
-        default=None, description="Explicit base URL; overrides the environment (the simulator)."
-    )
-    environment: str | None = Field(
-        default=None, description="Environment number (12345) or name (O12345AA)."
-    )
-    environment_type: str | None = Field(
-        default=None, description="production, test or accept; defaults from the name."
-    )
+    Where it is and the token come from the deployment's environment only (`AFAS_TOKEN`,
+    `AFAS_ENVIRONMENT`, `AFAS_ENVIRONMENT_TYPE`, `AFAS_BASE_URL`), read when a run starts:
+    they are not config, so no run launched from the UI can point the token at another URL.
+    """
+
     max_concurrency: int = Field(
         default=4, description="Parallel requests to AFAS (AFAS advises at most 5; never above 8)."
     )
@@ -39,12 +34,8 @@ class AfasResource(dg.ConfigurableResource):
     )
 
     def settings(self) -> AfasSettings:
-        return AfasSettings.create(
-            token=self.token,
-            environment=self.environment,
-            environment_type=self.environment_type,
-            base_url=self.base_url,
-        )
+        """The connection settings of this deployment (the process environment)."""
+        return AfasSettings.from_env()
 
     @contextmanager
     def client(self, **options: Any) -> Iterator[AfasClient]:

@@ -45,3 +45,17 @@ def build_schedules(
         return dg.RunRequest(partition_key=day, tags={"afas/trigger": "daily_close"})
 
     return [refresh_today, daily_close]
+
+
+def reconciliation_schedule(
+    job: dg.UnresolvedAssetJobDefinition, cron: str
+) -> dg.ScheduleDefinition:
+    """The full reconciliation, weekly by default (Sunday 03:00 Amsterdam time)."""
+    return dg.ScheduleDefinition(
+        name="afas_full_reconciliation_weekly",
+        job=job,
+        cron_schedule=cron,
+        execution_timezone=TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Compares every record with AFAS and heals what incremental reads missed.",
+    )

@@ -37,6 +37,7 @@ WRITEBACK_KEY = dg.AssetKey(["writeback", "fientries_posted"])
 CORRECTIONS_KEY = dg.AssetKey(["warehouse", "corrections_proposed"])
 MARTS_DATABASE_KEY = dg.AssetKey(["analysts", "marts_database"])
 REJECTED_CHECK = "no_rejected_corrections"
+DUPLICATES_CHECK = "no_duplicate_postings"
 # Metadata stays readable in the UI: payloads beyond this many are counted, not shown.
 MAX_PAYLOADS_IN_METADATA = 50
 
@@ -93,6 +94,12 @@ def fientries_posted(
     except (WritesNotAllowedError, CorrectionsUnavailableError, ValueError) as exc:
         raise dg.Failure(description=str(exc)) from exc
     context.log.info(_summary(report))
+    for duplicate in report.duplicates:
+        context.log.error(
+            f"{duplicate['correction_id']} is booked {len(duplicate['entries'])} times in AFAS "
+            f"(entries {duplicate['entries']}): approve the proposed reversal(s) "
+            f"{', '.join(duplicate['reversals'])} to undo the extra entries"
+        )
     return dg.MaterializeResult(metadata=report_metadata(report, storage))
 
 
@@ -127,6 +134,31 @@ def no_rejected_corrections(storage: StorageResource) -> dg.AssetCheckResult:
     )
 
 
+@dg.asset_check(asset=WRITEBACK_KEY, name=DUPLICATES_CHECK)
+def no_duplicate_postings(storage: StorageResource) -> dg.AssetCheckResult:
+    """Fails while a correction is booked more than once in AFAS and the reversal of an extra
+    entry is not posted yet (found by the read-back after each batch)."""
+    outbox = Outbox(storage.path)
+    waiting = outbox.unreversed_duplicates() if outbox.path.exists() else []
+    table = _markdown(
+        ["correction", "administration", "kept EnNo", "extra EnNo", "reversal", "its state"],
+        [list(row.values()) for row in waiting],
+    )
+    return dg.AssetCheckResult(
+        passed=not waiting,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            f"{len(waiting)} extra booking(s) in AFAS: approve and post the proposed reversal(s)"
+            if waiting
+            else "every correction is booked once"
+        ),
+        metadata={
+            "extra_bookings": len(waiting),
+            "duplicates": dg.MetadataValue.md(table or "none"),
+        },
+    )
+
+
 writeback_job = dg.define_asset_job(
     "writeback_job",
     selection=dg.AssetSelection.assets(WRITEBACK_KEY),
@@ -134,7 +166,7 @@ writeback_job = dg.define_asset_job(
 )
 
 writeback_assets = [fientries_posted]
-writeback_checks = [no_rejected_corrections]
+writeback_checks = [no_rejected_corrections, no_duplicate_postings]
 writeback_jobs = [writeback_job]
 
 
@@ -159,6 +191,8 @@ def report_metadata(report: WritebackReport, storage: StorageResource) -> dict[s
     }
     if report.stopped:
         meta["stopped"] = report.stopped
+    if report.duplicates:
+        meta["booked_more_than_once"] = dg.MetadataValue.json(report.duplicates)
     if report.reference_sources:
         meta["reference_data"] = dg.MetadataValue.json(report.reference_sources)
     if report.dry_run:

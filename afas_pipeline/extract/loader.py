@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from afas_pipeline.afas import AfasClient, AfasError, F, PageQuery
+from afas_pipeline.afas import AfasClient, AfasError, AfasSchemaError, F, PageQuery
 from afas_pipeline.afas.filters import Filter, any_of
 from afas_pipeline.extract.days import DayRange
 from afas_pipeline.extract.specs import ExtractSpec
@@ -25,7 +25,9 @@ from afas_pipeline.extract.storage import (
     LOADED_AT_COLUMN,
     PARTITION_COLUMN,
     RUN_ID_COLUMN,
+    Keep,
     RawStore,
+    repeated_keys,
 )
 
 # Keyset paging reads a query's pages one after another, so a range of days is split into
@@ -73,6 +75,8 @@ class LoadReport:
     administrations: tuple[int, ...] | None = None
     min_modified: datetime | None = None
     max_modified: datetime | None = None
+    # Deletion flags taken back because AFAS returned their keys again.
+    restored: int = 0
 
     def observe(self, frame: pl.DataFrame, modification_field: str | None) -> None:
         self.rows += frame.height
@@ -106,12 +110,24 @@ def load_days(
     )
     spool = store.run_dir(run_id, f"spool-{spec.name}")
     started, stats_before = time.monotonic(), client.stats.snapshot()
+    loaded_at = datetime.now(UTC)
     try:
-        files = _spool_pages(client, queries, spool, spec, report, run_id)
-        store.ensure_schema_files(spec.name, _empty_frame(client, spec).schema)
+        spooled = _spool_pages(client, queries, spool, spec, report, run_id, loaded_at)
+        store.ensure_schema_files(spec.name, _empty_frame(spec).schema)
         report.rows_per_day = store.replace_days(
-            spec.name, days=days.days, spool_files=files, key=spec.key, run_id=run_id
+            spec.name,
+            days=days.days,
+            spool_files=spooled.files,
+            key=spec.key,
+            run_id=run_id,
+            dedupe=spooled.repeated,
+            keep=_others(spec, administrations),
         )
+        if spooled.files:
+            seen = pl.scan_parquet(spooled.files)
+            report.restored = store.clear_deletions(
+                spec.name, spec.key, seen, seen_at=loaded_at, run_id=run_id
+            )
     finally:
         store.discard_run_dir(spool)
         finish_report(report, client, stats_before, started)
@@ -126,31 +142,100 @@ def load_snapshot(
     administrations: Sequence[int] | None,
     run_id: str,
 ) -> LoadReport:
-    """Replace the snapshot of an unpartitioned connector with its whole current content."""
+    """Replace the snapshot of an unpartitioned connector with its whole current content (of
+    `administrations`; the rows of the others stay as they were)."""
     report = LoadReport(spec.name, "snapshot", administrations=admin_tuple(administrations))
     queries = [_snapshot_query(spec, administrations)]
     spool = store.run_dir(run_id, f"spool-{spec.name}")
     started, stats_before = time.monotonic(), client.stats.snapshot()
     try:
-        files = _spool_pages(client, queries, spool, spec, report, run_id)
-        frame = pl.read_parquet(files) if files else _empty_frame(client, spec)
-        store.write_snapshot(spec.name, frame)
+        spooled = _spool_pages(client, queries, spool, spec, report, run_id, datetime.now(UTC))
+        frame = pl.read_parquet(spooled.files) if spooled.files else _empty_frame(spec)
+        if spooled.repeated:
+            frame = frame.unique(maintain_order=True)
+        store.write_snapshot(spec.name, frame, keep=_others(spec, administrations))
     finally:
         store.discard_run_dir(spool)
         finish_report(report, client, stats_before, started)
     return report
 
 
+def known_administrations(client: AfasClient) -> list[int]:
+    """The administrations AFAS has (`Profit_Administrations`)."""
+    pages = client.iter_pages("Profit_Administrations", order_by=("AdminId",))
+    return sorted(int(i) for page in pages for i in page.frame["AdminId"].to_list())
+
+
+def check_administrations(client: AfasClient, configured: Sequence[int] | None) -> None:
+    """Refuse a setting naming administrations that AFAS does not have: reading them would
+    replace data with nothing (AFAS_ADMINISTRATIONS=99 emptied the snapshots)."""
+    if configured is None:
+        return
+    known = known_administrations(client)
+    unknown = sorted(set(configured) - set(known))
+    if unknown:
+        raise ExtractError(
+            f"AFAS_ADMINISTRATIONS names {', '.join(map(str, unknown))}, which this AFAS "
+            f"environment does not have (Profit_Administrations: {', '.join(map(str, known))}); "
+            "nothing was read"
+        )
+
+
+def _others(spec: ExtractSpec, administrations: Sequence[int] | None) -> Keep | None:
+    """What a load of some administrations leaves alone: the rows of the others."""
+    field_id = spec.contract.administration_field
+    if administrations is None or field_id is None:
+        return None
+    return Keep(field_id, tuple(administrations))
+
+
 def iter_frames(
     client: AfasClient, queries: Iterable[PageQuery], spec: ExtractSpec
 ) -> Iterator[tuple[PageQuery, pl.DataFrame]]:
-    """The typed pages of `queries`, with errors naming the connector and the query's scope."""
+    """The typed pages of `queries` as the contract has them, with errors naming the connector
+    and the query's scope. A connector whose metainfo does not match the contract is refused
+    before any row is read."""
     try:
+        meta = client.describe_get_connector(spec.connector_id)
+        spec.contract.check_metainfo({f.id: f.data_type for f in meta.fields}, spec.connector_id)
         for query, page in client.iter_pages_many(queries):
-            yield query, page.frame
+            yield query, conform(page.frame, spec)
     except AfasError as exc:
         scope = getattr(exc, "query_tag", None) or ""
         raise ExtractError(f"{spec.name}{scope}: {exc}") from exc
+
+
+def conform(frame: pl.DataFrame, spec: ExtractSpec) -> pl.DataFrame:
+    """The page with the contract's fields that the connector has, in the contract's order and
+    types: fields beyond the contract are left out (nothing reads them, and the raw layer's
+    files keep one schema); an optional field the connector lacks stays absent (the folders'
+    `_schema.parquet` makes it a null column for readers)."""
+    schema = spec.schema
+    if frame.schema == schema:
+        return frame
+    columns = [
+        _exactly_as(frame[name], dtype, spec) for name, dtype in schema.items() if name in frame
+    ]
+    return pl.DataFrame(columns, height=frame.height)
+
+
+def _exactly_as(column: pl.Series, dtype: pl.DataType, spec: ExtractSpec) -> pl.Series:
+    """`column` in the contract's type, refused where that would change a value (e.g. an amount
+    of 4 decimals into 2; a "date" typed by its values is a datetime at midnight)."""
+    if column.dtype == dtype:
+        return column
+    cast = column.cast(dtype, strict=False)
+    changed = cast.cast(column.dtype, strict=False).ne_missing(column)
+    if changed.any():
+        index = changed.arg_true()[0]
+        raise AfasSchemaError(
+            f"connector {spec.connector_id}: field {column.name!r} holds {column[index]!r}, "
+            f"which is not exactly a {dtype} as the contract says",
+            connector_id=spec.connector_id,
+            field=column.name,
+            value=column[index],
+        )
+    return cast
 
 
 def read_concurrently(
@@ -225,6 +310,16 @@ def _query(spec: ExtractSpec, flt: Filter | None, scope: QueryScope) -> PageQuer
     )
 
 
+@dataclass(frozen=True)
+class Spooled:
+    """A load's pages on disk: the files, which page of which query each holds, and whether a
+    key came twice with the same content (dropped when the days are written)."""
+
+    files: list[Path]
+    pages: dict[str, str]
+    repeated: bool = False
+
+
 def _spool_pages(
     client: AfasClient,
     queries: list[PageQuery],
@@ -232,13 +327,19 @@ def _spool_pages(
     spec: ExtractSpec,
     report: LoadReport,
     run_id: str,
-) -> list[Path]:
-    """Write every page to its own Parquet file; memory holds one page at a time."""
-    loaded_at = datetime.now(UTC)
+    loaded_at: datetime,
+) -> Spooled:
+    """Write every page to its own Parquet file; memory holds one page at a time. Keys are
+    checked: a null key, or a key twice in one day with other content, fails the load."""
     modification_field = spec.contract.modification_field
     files: list[Path] = []
+    pages: dict[str, str] = {}
+    numbers: dict[object, int] = {}
     for query, frame in iter_frames(client, queries, spec):
         _check_page_scope(frame, query.tag, spec)
+        numbers[query.tag] = numbers.get(query.tag, 0) + 1
+        page = f"page {numbers[query.tag]}{query.tag}"
+        _check_keys_present(frame, spec, page)
         report.observe(frame, modification_field)
         if not frame.height:
             continue
@@ -247,7 +348,41 @@ def _spool_pages(
         frame = _with_load_columns(frame, modification_field, loaded_at, run_id, floor)
         frame.write_parquet(path)
         files.append(path)
-    return files
+        pages[str(path)] = page
+    return Spooled(files, pages, _check_repeated_keys(files, pages, spec))
+
+
+def _check_keys_present(frame: pl.DataFrame, spec: ExtractSpec, page: str) -> None:
+    """A row without a key can never be told apart from another: refuse the answer."""
+    missing = frame.select(pl.any_horizontal(pl.col(spec.key).is_null()).arg_true())
+    if missing.height:
+        row = missing.item(0, 0)
+        values = frame.row(row, named=True)
+        empty = next(k for k in spec.key if values[k] is None)
+        raise ExtractError(
+            f"{spec.name}: row {row} of {page} has no {empty}, a key field (key "
+            f"{_key_text(spec, values)}); AFAS's answer is not loaded, nothing was replaced"
+        )
+
+
+def _check_repeated_keys(files: list[Path], pages: dict[str, str], spec: ExtractSpec) -> bool:
+    """Whether some key came twice in a day with the same content (harmless: kept once);
+    a key twice with other content fails the load, naming the key and the pages."""
+    repeated = repeated_keys(files, spec.key)
+    conflicting = [r for r in repeated if r.variants > 1]
+    if conflicting:
+        first = conflicting[0]
+        where = " and ".join(pages[f] for f in first.files)
+        raise ExtractError(
+            f"{spec.name}: AFAS returned key {_key_text(spec, first.key)} {first.rows} times "
+            f"with different content, in {where}; which one is right cannot be known, so "
+            f"nothing was replaced ({len(conflicting)} such key(s))"
+        )
+    return bool(repeated)
+
+
+def _key_text(spec: ExtractSpec, values: Mapping[str, object]) -> str:
+    return ", ".join(f"{k}={values[k]!r}" for k in spec.key)
 
 
 def _with_load_columns(
@@ -285,10 +420,9 @@ def _check_page_scope(frame: pl.DataFrame, scope: QueryScope, spec: ExtractSpec)
         )
 
 
-def _empty_frame(client: AfasClient, spec: ExtractSpec) -> pl.DataFrame:
-    schema = client.describe_get_connector(spec.connector_id).polars_schema()
+def _empty_frame(spec: ExtractSpec) -> pl.DataFrame:
     return _with_load_columns(
-        pl.DataFrame(schema=schema), spec.contract.modification_field, datetime.now(UTC), ""
+        pl.DataFrame(schema=spec.schema), spec.contract.modification_field, datetime.now(UTC), ""
     )
 
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+import polars as pl
+
 from afas_pipeline.afas.contract import CONNECTORS, ConnectorSpec
+from afas_pipeline.afas.metainfo import FieldMeta
 
 # How records that AFAS deleted are found: journal lines through the booking dates AFAS reports
 # as changed, master data by a full read of the keys.
@@ -38,6 +41,14 @@ class ExtractSpec:
     @property
     def partitioned(self) -> bool:
         return self.contract.partitioned
+
+    @property
+    def schema(self) -> pl.Schema:
+        """The polars type of every contract field (the optional ones too), in stored order."""
+        return pl.Schema(
+            (f.id, FieldMeta(f.id, "", f.data_type, f.label, f.length, f.decimals).polars_type())
+            for f in self.contract.all_fields
+        )
 
     @property
     def modification_field(self) -> str:
@@ -90,7 +101,9 @@ def field_meanings(specs: tuple[ExtractSpec, ...] = EXTRACT_SPECS) -> dict[str, 
     `AfasClient(field_meanings=)`: AFAS's metainfo calls both "date" (afas-api.md §4)."""
     return {
         spec.connector_id: {
-            f.id: f.data_type for f in spec.contract.fields if f.data_type in ("date", "datetime")
+            f.id: f.data_type
+            for f in spec.contract.all_fields
+            if f.data_type in ("date", "datetime")
         }
         for spec in specs
     }

@@ -8,15 +8,20 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from afas_pipeline.simulator.faults import FaultConfig
 
 SCALES = {"small": 20_000, "medium": 100_000, "large": 1_000_000}
 READY_MESSAGE = "AFAS simulator listening on {url}"
+# The token to accept comes from the environment or a file, never the command line: every user
+# of the machine can read a process's arguments (`ps`), only its owner its environment.
+TOKEN_VARIABLE = "AFAS_SIMULATOR_TOKEN"
 
 # Command-line flag → FaultConfig field, for the fault flags.
 _FAULT_FLAGS: dict[str, tuple[type, str]] = {
@@ -30,6 +35,9 @@ _FAULT_FLAGS: dict[str, tuple[type, str]] = {
     "slow_page_rate": (float, "probability that a GetConnector page is slow"),
     "slow_page_ms": (float, "extra time for a slow page (ms)"),
     "booking_layout_locked_rate": (float, "probability that a FiEntries POST finds it locked"),
+    "empty_page_rate": (float, "probability that a GetConnector page comes without rows"),
+    "error_503_after_apply_rate": (float, "probability that a write is applied, then 503"),
+    "slow_apply_ms": (float, "time a write takes before it is applied (ms)"),
     "fault_seed": (int, "seed of the fault RNG"),
 }
 
@@ -73,7 +81,12 @@ def build_arg_parser(parser: argparse.ArgumentParser | None = None) -> argparse.
     clock = parser.add_mutually_exclusive_group()
     clock.add_argument("--live-clock", dest="live_clock", action="store_true", default=None)
     clock.add_argument("--frozen-clock", dest="live_clock", action="store_false")
-    parser.add_argument("--token-data", default=None, help="the 64-hex token data to accept")
+    parser.add_argument(
+        "--token-file",
+        default=None,
+        help=f"a file holding the 64-hex token data to accept (or set {TOKEN_VARIABLE}; "
+        "default: the token of AFAS's documentation)",
+    )
     parser.add_argument(
         "--datetime-data-type",
         choices=("date", "datetime"),
@@ -117,6 +130,19 @@ def fault_config(args: argparse.Namespace) -> FaultConfig | None:
     )
 
 
+def token_data(args: argparse.Namespace, environ: dict[str, str] | None = None) -> str | None:
+    """The token data from `--token-file` or AFAS_SIMULATOR_TOKEN (None: the default token)."""
+    env = os.environ if environ is None else environ
+    if getattr(args, "token_file", None):
+        try:
+            text = Path(args.token_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SystemExit(f"cannot read the token file {args.token_file}: {exc}") from None
+    else:
+        text = env.get(TOKEN_VARIABLE, "")
+    return text.strip().upper() or None
+
+
 def simulator_config(args: argparse.Namespace) -> Any:
     """The SimulatorConfig for the flags; unset flags keep the config's defaults."""
     from afas_pipeline.simulator.environment import SimulatorConfig
@@ -127,7 +153,7 @@ def simulator_config(args: argparse.Namespace) -> Any:
         "administrations": args.administrations,
         "now": args.now,
         "live_clock": args.live_clock,
-        "token_data": args.token_data.upper() if args.token_data else None,
+        "token_data": token_data(args),
         "datetime_data_type": args.datetime_data_type,
         "vat_amount_sign": args.vat_amount_sign,
         "cost_carrier_field": args.cost_carrier_field,
@@ -154,7 +180,7 @@ def run_from_args(args: argparse.Namespace) -> int:
 
     def ready(url: str) -> None:
         # Exactly one line on stdout: SimulatorProcess and scripts wait for it. The token is
-        # never printed: the README documents the default, and --token-data sets another.
+        # never printed: the README documents the default, and AFAS_SIMULATOR_TOKEN sets another.
         print(READY_MESSAGE.format(url=url), flush=True)
         print(json.dumps(environment.summary(), indent=2, default=str), file=sys.stderr, flush=True)
 

@@ -26,6 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from afas_pipeline.afas.contract import CONNECTORS, FI_ENTRIES, ConnectorSpec
+from afas_pipeline.simulator import SIMULATOR_MARK
 from afas_pipeline.simulator.environment import FiEntryRejected, UnknownConnectorError
 from afas_pipeline.simulator.faults import (
     RAW_SEND_KEY,
@@ -84,6 +85,11 @@ class EnvironmentLike(Protocol):
     def advance(self, *, days: float = 0, to: datetime | None = None) -> dict[str, Any]: ...
     def rows(self, connector_id: str) -> Any: ...
     def served_spec(self, connector_id: str) -> ConnectorSpec: ...
+    def remove_fields(self, connector_id: str, field_ids: list[str]) -> None: ...
+    def silent_edit(
+        self, connector_id: str, key: dict[str, Any], values: dict[str, Any] | None
+    ) -> int: ...
+    def undo_silent_edits(self) -> int: ...
     def post_fi_entry(self, payload: dict[str, Any]) -> dict[str, Any]: ...
     def delete_fi_entry(self, unit_id: int, journal_id: str, entry_no: int) -> None: ...
     def delete_fi_invoice(self, unit_id: int, journal_id: str, invoice_id: str) -> None: ...
@@ -404,7 +410,7 @@ class Simulator:
         if lowered and lowered[0] == ADMIN:
             return await self._admin(request, lowered[1:])
         if lowered == ["profitversion"] and method == "GET":
-            return json_response({"version": PROFIT_VERSION})
+            return json_response({"version": PROFIT_VERSION, "simulator": SIMULATOR_MARK})
         if lowered[:1] == ["metainfo"] and method == "GET":
             return self._metainfo(rest[1:])
         if lowered[:1] == ["connectors"] and len(rest) >= 2:
@@ -419,7 +425,7 @@ class Simulator:
         kind = rest[0].lower()
         if kind == "get" and len(rest) == 2:
             config = self.environment.config
-            spec = self._get_spec(rest[1])
+            spec = self._served_spec(rest[1])
             return json_response(get_connector_info(spec, config.datetime_data_type))
         if kind == "update" and len(rest) == 2:
             if rest[1].lower() != FI_ENTRIES.lower():
@@ -427,19 +433,23 @@ class Simulator:
             return json_response(update_connector_info())
         return not_found()
 
-    def _get_spec(self, connector_id: str) -> ConnectorSpec:
+    def _served_spec(self, connector_id: str) -> ConnectorSpec:
+        """The connector as the environment serves it (its fields can differ from the
+        contract's: optional ones, or ones an administrator removed)."""
         canonical = self._connector_ids.get(connector_id.lower())
         if canonical is None:
             raise AfasError(GET_NOT_SUPPORTED, ERROR_NOT_SUPPORTED)
-        # The fields the environment serves: the optional ones only where it has them.
-        return self.environment.served_spec(canonical)
+        try:
+            return self.environment.served_spec(canonical)
+        except UnknownConnectorError as exc:  # in the contract but not served
+            raise AfasError(GET_NOT_SUPPORTED, ERROR_NOT_SUPPORTED) from exc
 
     # -- connectors ------------------------------------------------------------------------------
 
     async def _connectors(self, request: Request, rest: list[str]) -> Response:
         connector_id, method = rest[0], request.method
         if method == "GET" and len(rest) == 1:
-            spec = self._get_spec(connector_id)
+            spec = self._served_spec(connector_id)
             # ASP.NET reads query keys case-insensitively (`Skip` works like `skip`).
             params = {key.lower(): value for key, value in request.query_params.items()}
             body = await run_in_threadpool(self._page, spec, params)
@@ -459,10 +469,7 @@ class Simulator:
         return not_found()
 
     def _page(self, spec: ConnectorSpec, params: dict[str, str]) -> bytes:
-        try:
-            frame = self.environment.rows(spec.id)
-        except UnknownConnectorError as exc:  # in the contract but not served
-            raise AfasError(GET_NOT_SUPPORTED, ERROR_NOT_SUPPORTED) from exc
+        frame = self.environment.rows(spec.id)
         return run_query(frame, spec, params).to_json()
 
     async def _post_fi_entry(self, request: Request) -> Response:
@@ -501,6 +508,9 @@ class Simulator:
             ("PUT", "faults"): self._admin_set_faults,
             ("GET", "requests"): self._admin_requests,
             ("DELETE", "requests"): self._admin_reset_requests,
+            ("PUT", "fields"): self._admin_fields,
+            ("POST", "silent_edit"): self._admin_silent_edit,
+            ("DELETE", "silent_edit"): self._admin_undo_silent_edits,
         }
         handler = handlers.get((request.method, rest[0] if len(rest) == 1 else ""))
         if handler is None:
@@ -525,6 +535,35 @@ class Simulator:
         else:
             raise ValueError('expected {"days": n} or {"to": "YYYY-MM-DDTHH:MM:SS"}')
         return json_response(result)
+
+    async def _admin_fields(self, request: Request) -> Response:
+        """`{"connector": id, "removed": [field, ...]}`: the connector loses these fields."""
+        body = await _json_object(request)
+        connector, removed = body.get("connector"), body.get("removed", [])
+        if not isinstance(connector, str) or not isinstance(removed, list):
+            raise ValueError('expected {"connector": "...", "removed": ["field", ...]}')
+        try:
+            self.environment.remove_fields(connector, [str(f) for f in removed])
+        except UnknownConnectorError as exc:
+            raise ValueError(f"unknown connector {connector!r}") from exc
+        return json_response({"connector": connector, "removed": removed})
+
+    async def _admin_silent_edit(self, request: Request) -> Response:
+        """`{"connector", "key": {...}, "set": {...}}` changes a record, `"delete": true`
+        deletes it, without any trace an incremental read could see."""
+        body = await _json_object(request)
+        connector, key = body.get("connector"), body.get("key")
+        values = None if body.get("delete") else body.get("set")
+        if not isinstance(connector, str) or not isinstance(key, dict):
+            raise ValueError('expected {"connector": "...", "key": {...}, "set": {...}}')
+        if values is not None and not isinstance(values, dict):
+            raise ValueError('"set" must be an object of field values, or give "delete": true')
+        matched = await run_in_threadpool(self.environment.silent_edit, connector, key, values)
+        return json_response({"matched": matched})
+
+    async def _admin_undo_silent_edits(self, request: Request) -> Response:
+        undone = await run_in_threadpool(self.environment.undo_silent_edits)
+        return json_response({"undone": undone})
 
     async def _admin_faults(self, request: Request) -> Response:
         return json_response(self.injector.config.to_dict())

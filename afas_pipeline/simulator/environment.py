@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import polars as pl
 
-from afas_pipeline.afas.contract import CONNECTORS, FINANCIAL_MUTATIONS, ConnectorSpec
+from afas_pipeline.afas.contract import CONNECTORS, ConnectorSpec
 from afas_pipeline.simulator import chart as c
 from afas_pipeline.simulator import projections as frames
 from afas_pipeline.simulator.books import (
@@ -131,6 +133,9 @@ class Environment:
         self._now = now
         self._followed_at = float("-inf")
         self._cache: dict[str, tuple[object, pl.DataFrame]] = {}
+        # Per connector: the edited frame it was made from, its fields, the served rows.
+        self._served: dict[str, tuple[pl.DataFrame, tuple[str, ...], pl.DataFrame]] = {}
+        self._edits = _Edits()
 
     # ---- clock ----
 
@@ -166,30 +171,90 @@ class Environment:
 
     # ---- reading ----
 
+    def rows(self, connector_id: str) -> pl.DataFrame:
+        """The connector's current rows: the fields it serves (`served_spec`), typed exactly as
+        the contract says, after any silent edits."""
+        with self._lock:
+            served = self.served_spec(connector_id)
+            frame = self._edited_rows(connector_id)
+            cached = self._served.get(connector_id)
+            if cached is not None and cached[0] is frame and cached[1] == served.field_ids:
+                return cached[2]
+            rows = frame.select(served.field_ids)
+            self._served[connector_id] = (frame, served.field_ids, rows)
+            return rows
+
     def served_spec(self, connector_id: str) -> ConnectorSpec:
-        """The connector as this environment serves it: the contract's fields, and its optional
-        ones (DimAx2) where the environment has them, last."""
+        """The contract of the connector as this environment serves it: with the optional
+        fields only if configured, without the fields an administrator removed."""
         contract = CONNECTORS.get(connector_id)
         if contract is None:
             raise UnknownConnectorError(connector_id)
-        if contract is FINANCIAL_MUTATIONS and self.config.cost_carrier_field:
-            return replace(contract, fields=contract.all_fields, optional_fields=())
-        return contract
+        optional = contract.optional_fields if self.config.cost_carrier_field else ()
+        removed = self._edits.removed_fields.get(connector_id, frozenset())
+        fields = tuple(f for f in contract.fields + optional if f.id not in removed)
+        return replace(contract, fields=fields, optional_fields=())
 
-    def rows(self, connector_id: str) -> pl.DataFrame:
-        """The connector's current rows: the fields of `served_spec`, typed as the contract
-        says."""
-        if connector_id not in CONNECTORS:
-            raise UnknownConnectorError(connector_id)
+    def _edited_rows(self, connector_id: str) -> pl.DataFrame:
+        """Every contract field of the connector, after the silent edits (cached)."""
         with self._lock:
             self._follow_wall_clock()
-            version = self._version(connector_id)
+            version = (self._version(connector_id), self._edits.version)
             cached = self._cache.get(connector_id)
             if cached is not None and cached[0] == version:
                 return cached[1]
-            frame = self._build(connector_id)
+            frame = self._edits.apply(connector_id, self._build(connector_id))
             self._cache[connector_id] = (version, frame)
             return frame
+
+    # ---- bad days: what an AFAS administrator (or AFAS itself) does behind the pipeline's back
+
+    def remove_fields(self, connector_id: str, field_ids: Sequence[str]) -> None:
+        """Serve the connector without these fields, in metainfo and rows, as after an AFAS
+        administrator edited the GetConnector; an empty list restores them."""
+        contract = CONNECTORS.get(connector_id)
+        if contract is None:
+            raise UnknownConnectorError(connector_id)
+        unknown = sorted(set(field_ids) - {f.id for f in contract.all_fields})
+        if unknown:
+            raise ValueError(f"{connector_id} has no fields {unknown}")
+        with self._lock:
+            self._edits.removed_fields[connector_id] = frozenset(field_ids)
+            self._edits.version += 1
+
+    def silent_edit(
+        self, connector_id: str, key: Mapping[str, Any], values: Mapping[str, Any] | None
+    ) -> int:
+        """Change fields of the records matching `key` (or, with `values` None, delete them)
+        without moving `Mutatie_datum` and without reporting the booking date in
+        `Profit_Fin_ChangedEntrydate`: the changes an incremental read cannot see. Open items
+        are not touched, so edit lines that are no debtor or creditor lines. Returns how many
+        records matched; the edit stays in force as the clock moves."""
+        contract = CONNECTORS.get(connector_id)
+        if contract is None or not contract.partitioned:
+            raise ValueError(
+                f"silent edits are for the change-tracked connectors, not {connector_id}"
+            )
+        edit = _SilentEdit(connector_id, dict(key), None if values is None else dict(values))
+        with self._lock:
+            frame = self._edited_rows(connector_id)
+            try:
+                edit.apply(contract, frame)  # refuse a bad edit now, not at the next read
+                matched = frame.filter(edit.matches(contract)).height
+            except pl.exceptions.PolarsError as exc:
+                raise ValueError(f"cannot apply the silent edit: {exc}") from exc
+            self._edits.silent.append(edit)
+            self._edits.version += 1
+        return matched
+
+    def undo_silent_edits(self) -> int:
+        """Take every silent edit back (the records are as the ledger has them); returns how
+        many there were."""
+        with self._lock:
+            count = len(self._edits.silent)
+            self._edits.silent.clear()
+            self._edits.version += 1
+        return count
 
     def _version(self, connector_id: str) -> object:
         v = self._ledger.versions
@@ -209,9 +274,7 @@ class Environment:
         ledger = self._ledger
         builders = {
             "DWH_Financiele_mutaties": lambda: frames.journal_lines_frame(
-                ledger.lines,
-                unsigned_vat=self.config.vat_amount_sign == "unsigned",
-                fields=self.served_spec(FINANCIAL_MUTATIONS.id).field_ids,
+                ledger.lines, unsigned_vat=self.config.vat_amount_sign == "unsigned"
             ),
             "DWH_Debiteuren": lambda: frames.parties_frame(ledger, "D"),
             "DWH_Crediteuren": lambda: frames.parties_frame(ledger, "C"),
@@ -223,13 +286,13 @@ class Environment:
                 self._admins, self._first_year, self._now.date()
             ),
             "Profit_Period_balance": lambda: frames.period_balance_frame(
-                self.rows("DWH_Financiele_mutaties"), self._first_year, self._now.year
+                self._edited_rows("DWH_Financiele_mutaties"), self._first_year, self._now.year
             ),
             "Profit_Debtor_Invoices": lambda: frames.open_items_frame(
-                self.rows("DWH_Financiele_mutaties"), ledger, "D"
+                self._edited_rows("DWH_Financiele_mutaties"), ledger, "D"
             ),
             "Profit_Creditor_Invoices": lambda: frames.open_items_frame(
-                self.rows("DWH_Financiele_mutaties"), ledger, "C"
+                self._edited_rows("DWH_Financiele_mutaties"), ledger, "C"
             ),
             "Profit_Fin_ChangedEntrydate": lambda: frames.changed_days_frame(ledger),
         }
@@ -258,6 +321,10 @@ class Environment:
                     "rounding_differences": len(planted.rounding_differences),
                     "intercompany_differences": len(planted.intercompany_differences),
                 },
+                "removed_fields": {
+                    cid: sorted(ids) for cid, ids in self._edits.removed_fields.items() if ids
+                },
+                "silent_edits": len(self._edits.silent),
             }
 
     # ---- FiEntries ----
@@ -357,6 +424,47 @@ class Environment:
                 )
         for entry_no in entry_nos:
             ledger.delete_entry(to_seconds(self._now), unit_id, entry_no)
+
+
+@dataclass(frozen=True)
+class _SilentEdit:
+    connector_id: str
+    key: dict[str, Any]
+    values: dict[str, Any] | None  # None: delete
+
+    def matches(self, spec: ConnectorSpec) -> pl.Expr:
+        missing = sorted(set(spec.key) - set(self.key))
+        if missing or set(self.key) - set(spec.key):
+            raise ValueError(f"a silent edit needs exactly the key {list(spec.key)}")
+        return pl.all_horizontal(pl.col(k) == v for k, v in self.key.items())
+
+    def apply(self, spec: ConnectorSpec, frame: pl.DataFrame) -> pl.DataFrame:
+        match = self.matches(spec)
+        if self.values is None:
+            return frame.filter(~match)
+        changes = []
+        for name, value in self.values.items():
+            if name in (*spec.key, spec.modification_field) or name not in frame.columns:
+                raise ValueError(f"a silent edit cannot set {name!r} of {spec.id}")
+            literal = pl.lit(value).cast(frame.schema[name], strict=True)
+            changes.append(pl.when(match).then(literal).otherwise(pl.col(name)).alias(name))
+        return frame.with_columns(changes)
+
+
+@dataclass
+class _Edits:
+    """The bad-day edits in force: fields removed per connector, and silent edits in order."""
+
+    removed_fields: dict[str, frozenset[str]] = field(default_factory=dict)
+    silent: list[_SilentEdit] = field(default_factory=list)
+    version: int = 0
+
+    def apply(self, connector_id: str, frame: pl.DataFrame) -> pl.DataFrame:
+        spec = CONNECTORS[connector_id]
+        for edit in self.silent:
+            if edit.connector_id == connector_id:
+                frame = edit.apply(spec, frame)
+        return frame
 
 
 def _auto_numbered(entry: PreparedEntry, ledger: Books) -> PreparedEntry:

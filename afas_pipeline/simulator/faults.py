@@ -1,4 +1,8 @@
-"""Fault injection for the simulator: latency, 500/503 bursts, dropped connections, locks.
+"""Fault injection for the simulator: latency, 500/503 bursts, dropped connections, locks, and
+writes that AFAS applies but answers badly (a 503 after applying, a slow apply).
+
+Like AFAS, the simulator reads a request's whole body before anything else, so a write whose
+client disconnects (killed, timed out) is applied all the same; only a `drop` fault loses it.
 
 `FaultConfig` says what to inject; `FaultInjector` decides per request, deterministically from
 the seed for a given sequence of requests; `FaultMiddleware` is the pure-ASGI layer that acts on
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from afas_pipeline.simulator.hostile import MODES, rewrite
+from afas_pipeline.simulator.hostile import MODES, NO_ROWS, rewrite
 from afas_pipeline.simulator.query import UNEXPECTED_MESSAGE, error_body
 
 # The key under which the outermost middleware keeps the server's own `send`, so a drop can reach
@@ -46,7 +50,13 @@ class FaultConfig:
     drop_rate: float = 0.0
     slow_page_rate: float = 0.0
     slow_page_ms: float = 0.0
+    # A GetConnector page answered 200 without rows, as if the filter matched nothing.
+    empty_page_rate: float = 0.0
     booking_layout_locked_rate: float = 0.0
+    # Writes (POST, PUT, DELETE): applied, then answered with a 503 as if never applied...
+    error_503_after_apply_rate: float = 0.0
+    # ...or applied only after this long (a client may give up, or be killed, meanwhile).
+    slow_apply_ms: float = 0.0
     seed: int = 0
     # Path prefixes relative to /ProfitRestServices (e.g. "/connectors"), case-insensitive.
     only_paths: tuple[str, ...] = ()
@@ -57,7 +67,8 @@ class FaultConfig:
     hostile: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("error_500_rate", "error_503_rate", "drop_rate", "slow_page_rate"):
+        rates = ("error_500_rate", "error_503_rate", "drop_rate", "slow_page_rate")
+        for name in (*rates, "empty_page_rate", "error_503_after_apply_rate"):
             _check_rate(name, getattr(self, name))
         _check_rate("booking_layout_locked_rate", self.booking_layout_locked_rate)
         if self.hostile and self.hostile not in MODES:
@@ -108,7 +119,7 @@ class Decision:
     """What to do to one request: wait `delay` seconds, then answer with `fault` (or pass on)."""
 
     delay: float = 0.0
-    fault: str | None = None  # "drop", "503", "500", "locked"
+    fault: str | None = None  # "drop", "503", "500", "locked", "empty", "503_after_apply"
 
 
 class FaultInjector:
@@ -137,9 +148,11 @@ class FaultInjector:
             delay_ms = config.latency_ms
             if config.latency_jitter_ms:
                 delay_ms += self._rng.uniform(0, config.latency_jitter_ms)
-            page = method.upper() == "GET" and path.lower().startswith("/connectors/")
+            page = _is_page(method, path)
             if page and config.slow_page_rate and self._rng.random() < config.slow_page_rate:
                 delay_ms += config.slow_page_ms
+            if _is_write(method, path):
+                delay_ms += config.slow_apply_ms
             return Decision(delay_ms / 1000, self._fault(config, method, path))
 
     def _fault(self, config: FaultConfig, method: str, path: str) -> str | None:
@@ -148,6 +161,10 @@ class FaultInjector:
             ("503", config.error_503_rate),
             ("500", config.error_500_rate),
         ]
+        if _is_page(method, path):
+            candidates.append(("empty", config.empty_page_rate))
+        if _is_write(method, path):
+            candidates.append(("503_after_apply", config.error_503_after_apply_rate))
         if method.upper() == "POST" and path.lower().rstrip("/") == "/connectors/fientries":
             candidates.append(("locked", config.booking_layout_locked_rate))
         # A running burst continues first: faults come in runs of burst_length requests.
@@ -180,6 +197,7 @@ class FaultMiddleware:
         if path is None:
             await self.app(scope, receive, send)
             return
+        receive = await _read_whole_body(receive)
         decision = self.injector.decide(scope["method"], path)
         if decision.delay > 0:
             await asyncio.sleep(decision.delay)
@@ -191,6 +209,11 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
         elif decision.fault == "drop":
             await _drop_connection(scope, send)
+        elif decision.fault == "empty":
+            await _send_hostile(self.app, scope, receive, send, NO_ROWS)
+        elif decision.fault == "503_after_apply":
+            await self.app(scope, receive, _discard)  # applied; its answer never arrives
+            await _send_fault(send, "503", self.injector.config.retry_after_seconds)
         else:
             await _send_fault(send, decision.fault, self.injector.config.retry_after_seconds)
 
@@ -203,6 +226,30 @@ class FaultMiddleware:
         if rest.lower().lstrip("/").startswith(self.admin):
             return None
         return rest
+
+
+async def _read_whole_body(receive: Any) -> Any:
+    """Read the request's body now and hand it on from memory: a client that disconnects
+    during a delay (or is killed) no longer takes its write with it, as with AFAS."""
+    messages = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body"):
+            break
+
+    async def replay() -> dict[str, Any]:
+        return messages.pop(0) if messages else await receive()
+
+    return replay
+
+
+async def _discard(message: dict[str, Any]) -> None:
+    return None
+
+
+def _is_write(method: str, path: str) -> bool:
+    return method.upper() in ("POST", "PUT", "DELETE") and path.lower().startswith("/connectors/")
 
 
 def _is_page(method: str, path: str) -> bool:

@@ -1,6 +1,8 @@
 """Hostile answers for the simulator: a GetConnector page rewritten into what a broken or changed
 AFAS environment might send (a field added or removed in the connector, a changed type, a bad
-date, an amount with three decimals, too many rows, invalid JSON, an empty body).
+date, an amount with three decimals, a row without its key, a key twice with different content,
+too many rows, invalid JSON, an empty body); and, not malformed but wrong, a page without rows
+(`NO_ROWS`, the fault `empty_page_rate`).
 
 The rewrite is pure (bytes in, bytes out) so it is easy to test; `FaultMiddleware` applies it to
 the answers of `GET /connectors/{id}` when `FaultConfig.hostile` names a mode.
@@ -50,8 +52,21 @@ def _three_decimals(rows: Rows) -> None:
     rows[0][key] = _THREE_DECIMALS_MARK
 
 
-def _first_key(row: dict[str, Any], accept: Callable[[Any], bool]) -> str:
-    for key, value in row.items():
+def _null_key(rows: Rows) -> None:
+    # The first field of every contract connector is (the first part of) its key.
+    rows[0][next(iter(rows[0]))] = None
+
+
+def _repeated_key(rows: Rows) -> None:
+    # The first row again, in place of the second, with another content: which one is right?
+    other = dict(rows[0])
+    text = _first_key(other, lambda v: isinstance(v, str), skip=1)
+    other[text] = f"{other[text]} (anders)"
+    rows[1 : 2 if len(rows) > 1 else 1] = [other]
+
+
+def _first_key(row: dict[str, Any], accept: Callable[[Any], bool], *, skip: int = 0) -> str:
+    for key, value in list(row.items())[skip:]:
         if accept(value):
             return key
     raise ValueError(f"no field of the wanted kind in row {sorted(row)}")
@@ -63,8 +78,12 @@ _ROW_MODES: dict[str, Callable[[Rows], None]] = {
     "changed_type": _changed_type,
     "bad_date": _bad_date,
     "three_decimals": _three_decimals,
+    "null_key": _null_key,
+    "repeated_key": _repeated_key,
 }
 MODES = (*_ROW_MODES, "huge_page", "invalid_json", "empty_body")
+# Not malformed, but wrong: a page without rows (one empty 200 flagged all debtors deleted).
+NO_ROWS = "no_rows"
 
 
 def rewrite(mode: str, body: bytes, take: int) -> bytes:
@@ -76,6 +95,9 @@ def rewrite(mode: str, body: bytes, take: int) -> bytes:
         return body[: max(1, len(body) // 2)]  # a truncated answer
     data = json.loads(body)
     rows: Rows = data.get("rows") or []
+    if mode == NO_ROWS:
+        data["rows"] = []
+        return json.dumps(data, separators=(",", ":")).encode()
     if not rows:
         return body
     if mode == "huge_page":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import secrets
 import signal
@@ -12,6 +13,8 @@ import threading
 from collections.abc import Sequence
 from types import TracebackType
 from typing import IO
+
+from afas_pipeline.simulator.__main__ import TOKEN_VARIABLE
 
 READY_PREFIX = "AFAS simulator listening on "
 _STOP_GRACE_SECONDS = 5.0
@@ -58,10 +61,10 @@ class SimulatorProcess:
             "afas_pipeline.simulator",
             "--port",
             "0",
-            "--token-data",
-            self.token_data,
             *self.args,
         ]
+        # The token travels in the environment: a command line is visible to all in `ps`.
+        env = {**os.environ, TOKEN_VARIABLE: self.token_data}
         # stderr goes to a file: a pipe nobody reads would block a chatty child.
         self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen(
@@ -70,6 +73,7 @@ class SimulatorProcess:
             stderr=self._stderr,
             stdin=subprocess.DEVNULL,
             text=True,
+            env=env,
             preexec_fn=_restore_default_signals,
         )
         threading.Thread(target=self._read_stdout, daemon=True).start()

@@ -29,12 +29,10 @@ def cents_to_decimal(expr: pl.Expr) -> pl.Expr:
     return (expr.cast(pl.Decimal(18, 0)) * _CENT).cast(pl.Decimal(18, 2))
 
 
-def journal_lines_frame(
-    store: LineStore, *, unsigned_vat: bool, fields: tuple[str, ...] = FINANCIAL_MUTATIONS.field_ids
-) -> pl.DataFrame:
-    """DWH_Financiele_mutaties: the live lines, with the `fields` the connector serves (the
-    optional DimAx2 among them or not). The store keeps VatAmt signed on the VAT code's own
-    side; `unsigned_vat` shows its absolute value instead (both conventions exist)."""
+def journal_lines_frame(store: LineStore, *, unsigned_vat: bool) -> pl.DataFrame:
+    """DWH_Financiele_mutaties: the live lines, with every contract field (the optional DimAx2
+    last). The store keeps VatAmt signed on the VAT code's own side; `unsigned_vat` shows its
+    absolute value instead (both conventions exist)."""
     s = pl.Series
     raw = pl.DataFrame(
         [
@@ -75,7 +73,7 @@ def journal_lines_frame(
             cents_to_decimal(vat_amt.abs() if unsigned_vat else vat_amt).alias("VatAmt"),
             (col("Created", "Mutatie_datum") * 1_000_000).cast(pl.Datetime("us")),
         )
-        .select(fields)
+        .select(f.id for f in FINANCIAL_MUTATIONS.all_fields)
     )
 
 

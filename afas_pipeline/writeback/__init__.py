@@ -25,7 +25,7 @@ from afas_pipeline.writeback.safety import (
     ALLOW_WRITES_VARIABLE,
     WritesNotAllowedError,
     guarded_http_client,
-    is_simulator_url,
+    target_is_simulator,
 )
 
 __all__ = [
@@ -42,7 +42,7 @@ __all__ = [
     "build_payload",
     "copy_outbox_schema",
     "guarded_http_client",
-    "is_simulator_url",
     "read_corrections",
     "run_writeback",
+    "target_is_simulator",
 ]

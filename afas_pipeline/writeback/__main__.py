@@ -76,7 +76,12 @@ def run_from_args(args: argparse.Namespace) -> int:
     ) as exc:
         print(f"write-back: {exc}", file=sys.stderr)
         return 1
-    summary = {"counts": report.counts(), "states": report.state_counts, "stopped": report.stopped}
+    summary = {
+        "counts": report.counts(),
+        "states": report.state_counts,
+        "stopped": report.stopped,
+        "duplicates": report.duplicates,
+    }
     print(json.dumps(summary), flush=True)
     refused = report.count(REJECTED_NOW) + report.count(INVALID) + report.count(FAILED_NOW)
     return 1 if refused or report.stopped else 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +21,11 @@ import duckdb
 MARTS_FILE = "marts.duckdb"
 CORRECTIONS_TABLE = "marts.corrections_proposed"
 GL_VS_AFAS = "marts.rec_gl_vs_afas"
+# The voucher prefix of corrections (dbt var correction_voucher_prefix): reversals carry it too,
+# so the marts count them as the pipeline's own postings.
+CORRECTION_PREFIX = "COR-"
+REVERSAL_TYPE = "duplicate_reversal"
+MAX_DESCRIPTION = 255  # FiEntries `Ds`
 DEFAULT_JOURNAL = "80"  # memoriaal in the AFAS examples and in the simulator
 CORRECTION_COLUMNS = (
     "correction_id",
@@ -129,6 +134,60 @@ class Correction:
         """A fingerprint of the content: an approval holds only for the content it saw."""
         canonical = json.dumps(self.content(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_content(cls, content: Mapping[str, Any]) -> Correction:
+        """The correction `content()` describes (as the outbox keeps it)."""
+        lines = tuple(
+            CorrectionLine(
+                line_no=int(line["line_no"]),
+                account_kind=str(line["account_kind"]),
+                account_code=str(line["account_code"]),
+                debit=Decimal(line["debit"]),
+                credit=Decimal(line["credit"]),
+                vat_code=line.get("vat_code"),
+                invoice_id=line.get("invoice_id"),
+                description=line.get("description"),
+            )
+            for line in content["lines"]
+        )
+        return cls(
+            correction_id=str(content["correction_id"]),
+            correction_type=str(content["correction_type"]),
+            reason=content.get("reason"),
+            source_ref=content.get("source_ref"),
+            administration_id=int(content["administration_id"]),
+            journal_id=str(content["journal_id"]),
+            fiscal_year=int(content["fiscal_year"]),
+            period=int(content["period"]),
+            entry_date=date.fromisoformat(str(content["entry_date"])),
+            lines=lines,
+        )
+
+    def reversal(self, en_no: str) -> Correction:
+        """A correction that reverses entry `en_no`, a second booking of this one: the same
+        lines with debit and credit swapped, in the same journal and period."""
+        # Deterministic, like the marts' ids: found again, never proposed twice.
+        digest = hashlib.md5(f"reversal:{self.correction_id}:{en_no}".encode()).hexdigest()
+        why = f"reverses EnNo {en_no}, a second booking of {self.correction_id}"
+        lines = tuple(
+            replace(
+                line,
+                debit=line.credit,
+                credit=line.debit,
+                description=f"{why}: {line.description or ''}"[:MAX_DESCRIPTION],
+            )
+            for line in self.lines
+        )
+        return replace(
+            self,
+            correction_id=f"{CORRECTION_PREFIX}{digest[:20].upper()}",
+            correction_type=REVERSAL_TYPE,
+            reason=why,
+            source_ref=self.correction_id,
+            lines=lines,
+            inconsistent_fields=(),
+        )
 
 
 def marts_path(data_dir: Path) -> Path:

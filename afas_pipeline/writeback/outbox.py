@@ -10,7 +10,10 @@ one without booking twice.
 States: `pending` (proposed, not sent), `sent` (a POST went out and its result is not known:
 resolved by looking the voucher number up in AFAS), `posted` (AFAS booked it: `en_no`),
 `rejected` (AFAS or the pre-check refused it: not tried again until its content changes),
-`failed` (AFAS did not apply it, e.g. maintenance: tried again on the next run).
+`failed` (AFAS did not apply it: tried again on the next run).
+`duplicates` holds every correction that a read-back found booked more than once in AFAS (two
+outboxes racing, a booking AFAS applied but answered with an error), with the reversal proposed
+for each extra entry; the reversal is a correction like the others, posted only once approved.
 Timestamps are UTC.
 """
 
@@ -89,7 +92,19 @@ create table if not exists {SCHEMA}.events (
     state varchar,
     detail varchar
 );
+create table if not exists {SCHEMA}.duplicates (
+    correction_id varchar,
+    administration_id integer,
+    kept_en_no varchar,
+    duplicate_en_no varchar,
+    reversal_id varchar,
+    reversal_json varchar,
+    detected_at timestamp,
+    run_id varchar,
+    primary key (correction_id, duplicate_en_no)
+);
 """
+TABLES = ("outbox", "approvals", "events", "duplicates")
 
 
 class WritebackBusyError(RuntimeError):
@@ -172,6 +187,11 @@ class Outbox:
                 raise
             con.execute("commit")
 
+    def ensure_tables(self) -> None:
+        """Create the outbox's tables that are missing (every transaction does this too)."""
+        with self.transaction():
+            pass
+
     # -- reading ---------------------------------------------------------------------------
 
     def rows(self) -> dict[str, OutboxRow]:
@@ -197,14 +217,64 @@ class Outbox:
 
     def table(self, name: str = "outbox") -> list[dict[str, Any]]:
         """A whole table as dicts (tests, the asset check, small outboxes)."""
-        if name not in ("outbox", "approvals", "events"):
+        if name not in TABLES:
             raise ValueError(f"no table {name!r} in the outbox")
         with self.transaction() as con:
             cursor = con.execute(f"select * from {SCHEMA}.{name}")
             columns = [d[0] for d in cursor.description or ()]
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
+    def reversals(self) -> list[Correction]:
+        """The reversals proposed for extra bookings the read-back found."""
+        with self.transaction() as con:
+            found = con.execute(
+                f"select reversal_json from {SCHEMA}.duplicates order by reversal_id"
+            ).fetchall()
+        return [Correction.from_content(json.loads(text)) for (text,) in found]
+
+    def unreversed_duplicates(self) -> list[dict[str, Any]]:
+        """Extra bookings whose reversal is not posted yet (the alert stays on until it is)."""
+        with self.transaction() as con:
+            cursor = con.execute(
+                f"""select d.correction_id, d.administration_id, d.kept_en_no,
+                           d.duplicate_en_no, d.reversal_id, coalesce(o.state, 'proposed')
+                    from {SCHEMA}.duplicates d
+                    left join {SCHEMA}.outbox o on o.correction_id = d.reversal_id
+                    where o.state is distinct from '{POSTED}'
+                    order by all"""
+            )
+            columns = [d[0] for d in cursor.description or ()]
+            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
     # -- writing ---------------------------------------------------------------------------
+
+    def record_duplicate(
+        self, c: Correction, kept: str, duplicate: str, reversal: Correction, run_id: str
+    ) -> bool:
+        """Note that `c` is booked again as entry `duplicate`, with its reversal; False if that
+        was known already."""
+        now = now_utc()
+        with self.transaction() as con:
+            known = con.execute(
+                f"select count(*) from {SCHEMA}.duplicates "
+                "where correction_id = ? and duplicate_en_no = ?",
+                [c.correction_id, duplicate],
+            ).fetchone()
+            if known and known[0]:
+                return False
+            content = json.dumps(reversal.content(), ensure_ascii=False)
+            con.execute(
+                f"insert into {SCHEMA}.duplicates values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    c.correction_id, c.administration_id, kept, duplicate,
+                    reversal.correction_id, content, now, run_id,
+                ],
+            )  # fmt: skip
+            detail = (
+                f"EnNo {duplicate} books it again (kept {kept}); reversal {reversal.correction_id}"
+            )
+            _event(con, now, run_id, c.correction_id, "duplicate_in_afas", None, detail)
+        return True
 
     def sync(self, corrections: Sequence[Correction], run_id: str) -> dict[str, list[str]]:
         """Record the current proposals: new ones, changed ones, and ones no longer proposed.
@@ -441,16 +511,18 @@ def copy_outbox_schema(con: duckdb.DuckDBPyConnection, data_dir: Path | str) -> 
     tables are created empty, so analysts' queries work from day one. Returns row counts.
     """
     outbox = Outbox(data_dir)
+    if outbox.path.exists():
+        outbox.ensure_tables()  # an outbox from before a table was added gets it
     with file_lock(outbox._lock_path):
         if not outbox.path.exists():
             con.execute(_DDL)
-            tables: Iterable[str] = ("outbox", "approvals", "events")
+            tables: Iterable[str] = TABLES
             return {f"{SCHEMA}.{t}": 0 for t in tables}
         con.execute(f"attach '{_sql(outbox.path)}' as writeback_src (read_only)")
         try:
             con.execute(f"create schema if not exists {SCHEMA}")
             counts = {}
-            for table in ("outbox", "approvals", "events"):
+            for table in TABLES:
                 con.execute(
                     f"create or replace table {SCHEMA}.{table} as "
                     f"select * from writeback_src.{SCHEMA}.{table}"

@@ -4,12 +4,20 @@ The order of one run, and why:
 1. Read the proposals and record them in the outbox (new, changed, withdrawn), then record the
    operator's approvals, each tied to the content hash it saw.
 2. Resolve every `sent` row first: a POST whose answer we never saw (a crash, a dropped
-   connection). Look its voucher number (= the correction id) up in AFAS once AFAS can no longer
-   be working on it; found: `posted` with that EnNo; not found: it may be sent again.
-3. For each approved, valid correction: look it up once more (the outbox could have been lost or
-   restored), write `sent` durably, POST, write the result durably. Nothing is posted for an
-   administration whose published warehouse does not equal AFAS (rec_gl_vs_afas): a correction
-   computed from books that differ from AFAS's is held until they agree.
+   connection, a 503 or gateway error that may have come after AFAS booked it). Look its
+   voucher number (= the correction id) up in AFAS once AFAS can no longer be working on it;
+   found: `posted` with that EnNo; not found: it may be sent again. Such a POST is never
+   repeated blindly.
+3. For each approved, valid correction, in an order of this run's own (two outboxes racing,
+   say a restored backup beside the live deployment, then rarely reach the same correction at
+   the same moment): look it up in AFAS immediately before the POST (the outbox could have
+   been lost or restored), write `sent` durably, POST, write the result durably. Nothing is
+   posted for an administration whose published warehouse does not equal AFAS
+   (rec_gl_vs_afas): a correction computed from books that differ from AFAS's is held until
+   they agree.
+4. Read back every correction posted in this run: one booked more than once in AFAS (outboxes
+   racing after all) is an alert: recorded in `writeback.duplicates`, logged as an error, and
+   the reversal of each extra entry is proposed as a correction that waits for approval.
 A dry run does steps 1 and the validation, and reports the exact payloads; it sends nothing but
 reads (GET).
 """
@@ -18,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -36,6 +45,7 @@ from afas_pipeline.afas import (
     AfasTransientError,
     AfasValidationError,
     F,
+    any_of,
 )
 from afas_pipeline.writeback.corrections import (
     DEFAULT_JOURNAL,
@@ -56,8 +66,8 @@ from afas_pipeline.writeback.outbox import (
 from afas_pipeline.writeback.payloads import FI_ENTRIES, build_payload, payload_text
 from afas_pipeline.writeback.safety import (
     WritesNotAllowedError,
-    is_simulator_url,
     require_writes_allowed,
+    target_is_simulator,
 )
 from afas_pipeline.writeback.validation import ReferenceData, load_reference, validate
 
@@ -72,6 +82,8 @@ REAL_SETTLE_SECONDS = 900.0
 SIMULATOR_SETTLE_SECONDS = 1.0
 # A run waits this long at most for a sent row to settle; longer waits are left to a later run.
 MAX_SETTLE_WAIT_SECONDS = 30.0
+# Voucher numbers per read-back query: each adds ~40 characters to AFAS's 2,049-character limit.
+READ_BACK_CHUNK = 30
 
 # Outcomes of one correction in one run.
 POSTED_NOW, WOULD_POST, REJECTED_NOW, FAILED_NOW = "posted", "would_post", "rejected", "failed"
@@ -120,6 +132,8 @@ class WritebackReport:
     state_counts: dict[str, int] = field(default_factory=dict)
     reference_sources: dict[str, str] = field(default_factory=dict)
     stopped: str | None = None
+    # Corrections the read-back found booked more than once: id, entries, proposed reversals.
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
 
     def count(self, outcome: str) -> int:
         return sum(1 for o in self.outcomes if o.outcome == outcome)
@@ -158,8 +172,8 @@ class Writeback:
         self.progress = progress or (lambda _event, _cid: None)
         self.sleep = sleep
         self.outbox = Outbox(self.data_dir)
-        base_url = client.settings.base_url
-        self.simulator = is_simulator_url(base_url)
+        # Decided by what the target says about itself, never by its address (see safety.py).
+        self.simulator = target_is_simulator(client)
         self.settle_seconds = options.settle_seconds
         if self.settle_seconds is None:
             self.settle_seconds = (
@@ -176,11 +190,15 @@ class Writeback:
         """Do the whole run; see the module docstring for the order of steps."""
         options = self.options
         if not options.dry_run:
-            require_writes_allowed(self.client.settings.base_url, self.environ)
+            require_writes_allowed(
+                self.client.settings.base_url, simulator=self.simulator, environ=self.environ
+            )
         if options.approve and not options.approved_by.strip():
             raise ValueError("approving corrections needs approved_by (who approves)")
         corrections = read_corrections(self.data_dir, default_journal=options.default_journal)
         self.gaps = read_warehouse_gaps(self.data_dir)
+        proposed = {c.correction_id for c in corrections}
+        corrections += [r for r in self.outbox.reversals() if r.correction_id not in proposed]
         by_id = {c.correction_id: c for c in corrections}
         unknown = sorted(set(options.approve) - set(by_id))
         if unknown:
@@ -200,9 +218,12 @@ class Writeback:
             reference = load_reference(self.data_dir, self.client, todo) if todo else None
             if reference is not None:
                 self.report.reference_sources = dict(reference.source)
-            for correction in corrections:
+            for correction in random.Random(self.run_id).sample(corrections, len(corrections)):
                 self._handle(correction, rows[correction.correction_id], reference)
             self._report_withdrawn(rows, by_id)
+            if not options.dry_run:
+                self._read_back(by_id)
+            self.report.outcomes.sort(key=lambda o: o.correction_id)
             self.report.state_counts = self.outbox.state_counts()
         return self.report
 
@@ -291,6 +312,8 @@ class Writeback:
                 self._ambiguous(c, error)
         except AfasError as error:  # the ambiguous write and anything unexpected
             self._ambiguous(c, error)
+            if error.status == 503:  # AFAS (or what is in front of it) is in maintenance
+                self.report.stopped = f"{type(error).__name__}: {error}"
         else:
             entry = (
                 result.results.get("FiEntryPar") if isinstance(result.results, Mapping) else None
@@ -423,6 +446,54 @@ class Writeback:
         self.progress("posted", cid)
         detail = how if len(entries) == 1 else f"{how}; DUPLICATE entries in AFAS: {entries}"
         self._add(cid, POSTED_NOW, POSTED, detail, en_no=en_no)
+
+    # -- the read-back ----------------------------------------------------------------------
+
+    def _read_back(self, by_id: dict[str, Correction]) -> None:
+        """Look up every correction posted in this run; one booked more than once raises the
+        alert and gets the reversal of each extra entry proposed (never posted unapproved)."""
+        posted = {o.correction_id: o.en_no for o in self.report.outcomes if o.outcome == POSTED_NOW}
+        ids = sorted(cid for cid in posted if cid in by_id)
+        for start in range(0, len(ids), READ_BACK_CHUNK):
+            chunk = ids[start : start + READ_BACK_CHUNK]
+            booked = self._entries_by_voucher(chunk)
+            for cid in chunk:
+                entries = booked.get((cid, by_id[cid].administration_id), [])
+                if len(entries) > 1:
+                    self._duplicated(by_id[cid], posted[cid], entries)
+
+    def _entries_by_voucher(self, ids: list[str]) -> dict[tuple[str, int], list[int]]:
+        """The entry numbers in AFAS per (voucher number, administration), for `ids`."""
+        entries: dict[tuple[str, int], set[int]] = {}
+        pages = self.client.iter_pages(
+            self.options.lookup_connector,
+            filter=any_of(*(F("VoucherNo") == cid for cid in ids)),
+            order_by=("UnitId", "EntryNo", "SeqNo"),
+        )
+        for page in pages:
+            frame = page.frame.select("VoucherNo", "UnitId", "EntryNo")
+            for voucher, unit, entry in frame.iter_rows():
+                entries.setdefault((voucher, int(unit)), set()).add(int(entry))
+        return {key: sorted(numbers) for key, numbers in entries.items()}
+
+    def _duplicated(self, c: Correction, en_no: str | None, entries: list[int]) -> None:
+        # The first booking stays, whichever outbox made it: two outboxes that both find the
+        # duplicate then propose the same reversals (deterministic ids), never one each.
+        kept, extra = str(entries[0]), [str(n) for n in entries[1:]]
+        reversals = []
+        for duplicate in extra:
+            reversal = c.reversal(duplicate)
+            self.outbox.record_duplicate(c, kept, duplicate, reversal, self.run_id)
+            reversals.append(reversal.correction_id)
+        logger.error(
+            "correction %s is booked %d times in AFAS (administration %s, entries %s; this "
+            "outbox posted %s): approve the proposed reversal(s) %s to undo the entries after %s",
+            c.correction_id, len(entries), c.administration_id, entries, en_no, reversals, kept,
+        )  # fmt: skip
+        self.report.duplicates.append(
+            {"correction_id": c.correction_id, "entries": entries, "kept": kept,
+             "reversals": reversals}
+        )  # fmt: skip
 
     # -- reporting -------------------------------------------------------------------------
 

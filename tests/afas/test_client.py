@@ -482,10 +482,26 @@ def test_post_after_send_is_ambiguous_and_not_retried(exc: type[httpx.TransportE
     assert "POST /connectors/FiEntries" in str(info.value)
 
 
+@pytest.mark.parametrize("status", [503, 502, 504])
+def test_a_write_answered_by_a_gateway_or_maintenance_is_ambiguous(status: int) -> None:
+    """A 503 (or 502/504) may come after AFAS applied the POST: never posted again blindly."""
+    fake = FakeAfas({})
+    fake.overrides.extend(
+        [
+            lambda _r: httpx.Response(status, headers={"Retry-After": "1"}),
+            lambda _r: httpx.Response(201, json=CREATED),
+        ]
+    )
+    with make_client(fake) as client, pytest.raises(AfasAmbiguousWriteError) as info:
+        client.post("FiEntries", PAYLOAD)
+    assert len(fake.requests) == 1
+    assert info.value.status == status
+    assert "check in AFAS before sending it again" in str(info.value)
+
+
 @pytest.mark.parametrize(
     "first",
     [
-        lambda _r: httpx.Response(503, headers={"Retry-After": "2"}),
         error_body("The booking layout is blocked by another user."),
         lambda r: (_ for _ in ()).throw(httpx.ConnectError("refused", request=r)),
         lambda r: (_ for _ in ()).throw(httpx.ConnectTimeout("slow", request=r)),

@@ -9,7 +9,7 @@ disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -269,13 +269,14 @@ class BooksEnvironment:
     def advance(self, *, days: float = 0, to: datetime | None = None) -> dict[str, Any]:
         return {}
 
+    def served_spec(self, connector_id: str) -> ConnectorSpec:
+        """These books keep no optional fields (no cost carrier): the connector without them."""
+        return replace(CONNECTORS[connector_id], optional_fields=())
+
     def rows(self, connector_id: str) -> pl.DataFrame:
         if connector_id not in self._frames:
             self._frames[connector_id] = self.books.connector(connector_id)
         return self._frames[connector_id]
-
-    def served_spec(self, connector_id: str) -> ConnectorSpec:
-        return CONNECTORS[connector_id]  # without the optional fields
 
     def post_fi_entry(self, payload: dict[str, Any]) -> dict[str, Any]:
         raise FiEntryRejected("These hand-written books take no postings.")

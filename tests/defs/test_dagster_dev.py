@@ -1,5 +1,6 @@
 """The UI path: `dagster dev` as the demo starts it, without the community pop-up, and a backfill
-launched through its GraphQL API runs as one run over the range and lands every day."""
+launched through its GraphQL API runs as one run over the range and lands every day; a launch that
+points AFAS elsewhere is refused."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from dagster_graphql import DagsterGraphQLClient
+from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 
 from afas_pipeline.demo import dagster_dev_command, prepare_dagster_home
 from afas_pipeline.extract.storage import RawStore
@@ -100,6 +101,14 @@ def test_a_backfill_launched_through_graphql_runs_once_and_lands_every_day(
     # The UI shows its "Join the Dagster community" pop-up when this is true (the demo's
     # dagster.yaml turns it off; a headless Chromium screenshot of the asset graph showed none).
     assert client._execute("query { shouldShowNux }") == {"shouldShowNux": False}
+    # The Launchpad cannot send the token anywhere: the connection is the deployment's.
+    elsewhere = {"afas": {"config": {"base_url": "http://127.0.0.1:9/ProfitRestServices"}}}
+    with pytest.raises(DagsterGraphQLClientError) as refused:
+        client.submit_job_execution("writeback_job", run_config={"resources": elsewhere})
+    refusal = str(refused.value)  # the error's type and Dagster's config errors
+    assert "RunConfigValidationInvalid" in refusal
+    assert '"base_url"' in refusal
+    assert "FIELD_NOT_DEFINED" in refusal
     store = RawStore(data_dir)
     truth = simulator.environment.rows("DWH_Financiele_mutaties")
     for day in BACKFILL_DAYS:

@@ -214,3 +214,27 @@ def test_metainfo_as_afas_gives_it_and_the_old_answer_build_identical_marts(
         for schema, table in tables:
             query = f'select * from "{schema}"."{table}" order by all'
             assert afas.execute(query).fetchall() == previous.execute(query).fetchall(), table
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"base_url": "http://evil.invalid/ProfitRestServices"},
+        {"token": "0" * 64},
+        {"environment": "99999", "environment_type": "test"},
+    ],
+)
+def test_run_config_cannot_repoint_afas(pipeline: Pipeline, override: dict[str, str]) -> None:
+    """A Launchpad run overriding resources.afas.config.base_url sent the real token to an
+    arbitrary URL. Connection settings are the deployment's environment, not config: such a
+    run is refused before it starts (the UI launch: tests/defs/test_dagster_dev.py)."""
+    from afas_pipeline.definitions import defs
+
+    pipeline.simulator.admin("DELETE", "requests")
+    run_config = {"resources": {"afas": {"config": override}}}
+    for job in ("afas_extract_job", "writeback_job"):
+        with pytest.raises(dg.DagsterInvalidConfigError, match=next(iter(override))):
+            defs.resolve_job_def(job).execute_in_process(
+                run_config=run_config, instance=pipeline.instance
+            )
+    assert pipeline.simulator.admin("GET", "requests")["total"] == 0

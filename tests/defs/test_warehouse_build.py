@@ -15,7 +15,14 @@ import polars as pl
 import pytest
 
 from afas_pipeline.runner import run_range, summary_lines
-from afas_pipeline.warehouse import BUILDS_DIR, KEPT_BUILDS, MARTS_FILE, build_inputs
+from afas_pipeline.warehouse import (
+    BUILDS_DIR,
+    KEPT_BUILDS,
+    MARTS_FILE,
+    PUBLISHED_INPUTS_FILE,
+    build_inputs,
+    up_to_date,
+)
 from tests.conftest import NOW, Pipeline
 
 MARTS_STEP = "analysts__marts_database"
@@ -125,3 +132,19 @@ def test_build_inputs_follow_the_raw_data_the_outbox_and_the_date(data_dir: Path
     day = next((data_dir / "raw").rglob("*.parquet"))
     pl.DataFrame({"EntryNo": [1, 2], "AmtDebit": ["10.00", "0.01"]}).write_parquet(day)
     assert build_inputs(data_dir, today=today) != with_outbox
+
+
+def test_a_deleted_or_damaged_marts_file_is_not_up_to_date(data_dir: Path) -> None:
+    """A deleted or corrupt marts.duckdb counted as "nothing changed", so it stayed missing."""
+    (data_dir / PUBLISHED_INPUTS_FILE).write_text(build_inputs(data_dir))
+    with duckdb.connect(str(data_dir / MARTS_FILE)) as con:
+        con.execute("create table fct_gl_entries as select 1 as entry_no")
+    assert up_to_date(data_dir)
+    marts = data_dir / MARTS_FILE
+    good = marts.read_bytes()
+    marts.write_bytes(good[: len(good) // 3])  # a copy cut short (a full disk, a bad restore)
+    assert not up_to_date(data_dir)
+    marts.write_bytes(b"not a database" * 100)
+    assert not up_to_date(data_dir)
+    marts.unlink()
+    assert not up_to_date(data_dir)

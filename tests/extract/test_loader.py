@@ -3,6 +3,7 @@ the clock moving forward is reflected, and failures leave partitions as they wer
 
 from __future__ import annotations
 
+import errno
 import random
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -38,6 +39,7 @@ DEBTORS = spec_by_name("DWH_Debiteuren")
 CREDITORS = spec_by_name("DWH_Crediteuren")
 CHANGED = spec_by_name("Profit_Fin_ChangedEntrydate")
 TODAY = NOW.date()
+FIRST_DAYS = date(2026, 10, 1)
 
 DWH = "/connectors/DWH_"  # faults only for the change-tracked connectors
 
@@ -249,6 +251,36 @@ def test_a_failed_load_leaves_every_partition_as_it_was(
     assert "profitLogReference" in message or "log reference" in message.lower()
     assert file_contents(store.raw_dir) == before
     assert not list((store.data_dir / "tmp").glob("*/*")), "scratch files are cleaned up"
+
+
+def test_a_disk_full_while_writing_day_files_replaces_no_day(
+    start_simulator: Callable[..., Simulator], store: RawStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another ledger loaded over the first differs on every day; the disk fills up while its
+    day files are written: no day is replaced (it was 6 of 59), nothing temporary is left."""
+    load_range(start_simulator(journal_lines=1_500, seed=3), store, LINES, FIRST_DAYS, TODAY, "a")
+    before = _file_bytes(store.raw_dir)
+    other = start_simulator(journal_lines=1_500, seed=4)
+    written = pl.DataFrame.write_parquet
+
+    def fill_up(frame: pl.DataFrame, file: Path, *args: object, **kwargs: object) -> None:
+        if str(file).endswith(".tmp") and fill_up.days >= 6:
+            raise OSError(errno.ENOSPC, "No space left on device", str(file))
+        fill_up.days += str(file).endswith(".tmp")
+        written(frame, file, *args, **kwargs)  # type: ignore[arg-type]
+
+    fill_up.days = 0  # type: ignore[attr-defined]
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", fill_up)
+    with pytest.raises(OSError, match="No space left"):
+        load_range(other, store, LINES, FIRST_DAYS, TODAY, "b")
+
+    assert fill_up.days == 6  # type: ignore[attr-defined]  # the disk filled mid-way
+    assert _file_bytes(store.raw_dir) == before
+    assert not [p for p in store.raw_dir.rglob("*") if p.name.endswith(".tmp")]
+    monkeypatch.undo()  # room again: the same load replaces every day
+    load_range(other, store, LINES, FIRST_DAYS, TODAY, "c")
+    truth = truth_by_day(other.environment.rows(LINES.name), "Mutatie_datum")
+    assert raw_days(store, LINES).height == truth.filter(pl.col("_day") >= "2026-10-01").height
 
 
 def test_dropped_connections_and_500s_mid_partition_are_retried(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -69,6 +70,15 @@ def assert_same_state(data_dir: Path, reference: Path) -> None:
     assert sorted(marts) == sorted(expected_marts)
     for table, rows in expected_marts.items():
         assert marts[table] == rows, table
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    """The SHA-256 of every file under `folder`, by relative path: byte-identical or not."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def record_count(data_dir: Path) -> int:

@@ -1,9 +1,9 @@
 """Hostile input: AFAS answering with pages the pipeline cannot trust. Each gets a clear error
-naming what is wrong and where, and a data directory loaded before stays byte-identical."""
+naming what is wrong and where (connector, page, row or key, field), and a data directory
+loaded before stays byte-identical."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -18,7 +18,7 @@ from afas_pipeline.simulator.faults import FaultConfig
 from afas_pipeline.simulator.hostile import BAD_DATE, EXTRA_FIELD, MODES, THREE_DECIMALS
 from tests.conftest import NOW, Simulator
 from tests.extract.support import file_contents, load_range
-from tests.reliability.conftest import set_faults
+from tests.reliability.conftest import fingerprint, set_faults
 
 LINES = spec_by_name("DWH_Financiele_mutaties")
 FIRST, LAST = date(2026, 10, 1), NOW.date()
@@ -31,6 +31,8 @@ EXPECTED: dict[str, list[str]] = {
     "changed_type": [CONNECTOR, "row", "twaalf", "is not"],
     "bad_date": [CONNECTOR, "row", BAD_DATE, "not a valid"],
     "three_decimals": [CONNECTOR, "row", THREE_DECIMALS, "more than 2 decimals"],
+    "null_key": [CONNECTOR, "row 0 of page 1", "has no UnitId, a key field", "UnitId=None"],
+    "repeated_key": [CONNECTOR, "2 times with different content", "in page 1 ("],
     "huge_page": [CONNECTOR, "rows for take=", "paging would skip rows"],
     "invalid_json": [CONNECTOR, "not valid JSON"],
     "empty_body": [CONNECTOR, "empty body", "HTTP 200"],
@@ -51,7 +53,7 @@ def test_a_hostile_page_fails_clearly_and_changes_nothing(
     simulator = start_simulator(journal_lines=1_500)
     store = RawStore(tmp_path / "data")
     load_range(simulator, store, LINES, FIRST, LAST, "before")
-    before, contents = _fingerprint(store.raw_dir), file_contents(store.raw_dir)
+    before, contents = fingerprint(store.raw_dir), file_contents(store.raw_dir)
     assert before
 
     set_faults(simulator, hostile=mode, only_paths=[f"/connectors/{CONNECTOR}"])
@@ -62,7 +64,7 @@ def test_a_hostile_page_fails_clearly_and_changes_nothing(
     for part in EXPECTED[mode]:
         assert part in message, (mode, message)
     assert simulator.token not in message
-    assert _fingerprint(store.raw_dir) == before  # nothing loaded was lost or changed
+    assert fingerprint(store.raw_dir) == before  # nothing loaded was lost or changed
     set_faults(simulator)  # and once AFAS is sane again, the range loads as before
     load_range(simulator, store, LINES, FIRST, LAST, "after")
     assert file_contents(store.raw_dir) == contents
@@ -77,12 +79,3 @@ def test_a_token_of_the_wrong_shape_is_refused_before_any_request(token: str) ->
     message = str(caught.value)
     assert "token" in message.lower()
     assert token.strip() == "" or token not in message  # never echoed: it may be a real one
-
-
-def _fingerprint(raw: Path) -> dict[str, str]:
-    """The SHA-256 of every file of the raw layer, by relative path."""
-    return {
-        str(p.relative_to(raw)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(raw.rglob("*"))
-        if p.is_file()
-    }

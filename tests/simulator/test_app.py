@@ -104,7 +104,7 @@ class FakeEnvironment:
         return self.frames[connector_id]
 
     def served_spec(self, connector_id: str) -> ConnectorSpec:
-        return CONNECTORS[connector_id]  # without the optional fields
+        return CONNECTORS[connector_id]
 
     def post_fi_entry(self, payload: dict[str, Any]) -> dict[str, Any]:
         fields = payload["FiEntryPar"]["Element"]["Fields"]
@@ -293,7 +293,11 @@ def test_unknown_get_connector(client: TestClient) -> None:
 def test_path_case_does_not_matter(client: TestClient) -> None:
     assert client.get(f"/profitrestservices/connectors/{MUTATIONS}?take=1").status_code == 200
     assert client.get("/PROFITRESTSERVICES/MetaInfo").status_code == 200
-    assert client.get("/profitrestservices/profitversion").json() == {"version": "22.22.5"}
+    # AFAS answers {"version": ...}; the simulator also says that it is one.
+    assert client.get("/profitrestservices/profitversion").json() == {
+        "version": "22.22.5",
+        "simulator": "afas-pipeline simulator",
+    }
 
 
 def test_unknown_paths_are_404(client: TestClient) -> None:

@@ -304,3 +304,45 @@ def test_live_clock_follows_wall_time() -> None:
     first = env.now()
     assert abs(first - datetime.now().replace(microsecond=0)) < timedelta(days=1)
     assert env.now() >= first
+
+
+def test_a_connector_can_lose_fields_and_serve_the_optional_ones() -> None:
+    env = Environment(SMALL)
+    lines = "DWH_Financiele_mutaties"
+    env.remove_fields(lines, ["VatAmt"])
+    assert "VatAmt" not in env.rows(lines).columns
+    assert "VatAmt" not in env.served_spec(lines).field_ids
+    assert "VatAmt" in CONNECTORS[lines].field_ids  # the contract is untouched
+    with pytest.raises(ValueError, match="has no fields"):
+        env.remove_fields(lines, ["Nope"])
+    env.remove_fields(lines, ["DimAx2"])  # an optional field can be removed too
+    assert env.rows(lines).columns == list(CONNECTORS[lines].field_ids)
+    env.remove_fields(lines, [])
+    frame = env.rows(lines)
+    assert frame.columns == [*CONNECTORS[lines].field_ids, "DimAx2"]
+    assert frame["DimAx2"].drop_nulls().len() > 0
+
+
+def test_silent_edits_leave_no_trace_an_incremental_read_could_see() -> None:
+    env = Environment(SMALL)
+    lines = env.rows("DWH_Financiele_mutaties")
+    changed_days = env.rows("Profit_Fin_ChangedEntrydate")
+    balances = env.rows("Profit_Period_balance")
+    row = lines.filter(pl.col("JournalId") == "80").row(0, named=True)
+    key = {k: row[k] for k in ("UnitId", "EntryNo", "SeqNo")}
+
+    assert env.silent_edit("DWH_Financiele_mutaties", key, {"Description": "stil"}) == 1
+    match = pl.all_horizontal(pl.col(k) == v for k, v in key.items())
+    line = env.rows("DWH_Financiele_mutaties").filter(match).row(0, named=True)
+    assert (line["Description"], line["Mutatie_datum"]) == ("stil", row["Mutatie_datum"])
+    assert env.silent_edit("DWH_Financiele_mutaties", key, None) == 1  # and deleted
+    after = env.rows("DWH_Financiele_mutaties")
+    assert after.height == lines.height - 1
+    assert env.rows("Profit_Fin_ChangedEntrydate").equals(changed_days)  # not reported
+    assert not env.rows("Profit_Period_balance").equals(balances)  # AFAS's balance knows
+    with pytest.raises(ValueError, match="cannot set 'Mutatie_datum'"):
+        env.silent_edit("DWH_Financiele_mutaties", key, {"Mutatie_datum": "2026-01-01"})
+    with pytest.raises(ValueError, match="change-tracked connectors"):
+        env.silent_edit("Profit_Accounts", {"Account": "1000"}, None)
+    assert env.undo_silent_edits() == 2
+    assert env.rows("DWH_Financiele_mutaties").equals(lines)

@@ -1,11 +1,14 @@
-"""Fault injection: 503 maintenance, 500 bursts, drops, latency, the booking-layout lock."""
+"""Fault injection: 503 maintenance, 500 bursts, drops, latency, the booking-layout lock, empty
+pages, writes applied then answered 503 or applied slowly, and writes whose client left."""
 
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from afas_pipeline.simulator.app import create_app
@@ -15,6 +18,7 @@ from afas_pipeline.simulator.faults import (
     FaultConfig,
     FaultInjector,
 )
+from afas_pipeline.simulator.server import ServerThread
 from tests.simulator.test_app import BASE, FakeEnvironment, TestClient, fi_entry, token_header
 
 PAGE = f"{BASE}/connectors/Profit_Administrations"
@@ -146,3 +150,53 @@ def test_injector_bursts_continue_only_on_eligible_requests() -> None:
     assert injector.decide("POST", "/connectors/FiEntries").fault == "locked"
     assert injector.decide("GET", "/connectors/FiEntries").fault is None
     assert injector.decide("POST", "/connectors/FiEntries").fault == "locked"
+
+
+def test_a_write_applied_then_answered_503() -> None:
+    environment = FakeEnvironment()
+    config = FaultConfig(error_503_after_apply_rate=1.0, retry_after_seconds=5)
+    with TestClient(create_app(environment, config), headers=token_header()) as client:
+        response = client.post(f"{BASE}/connectors/FiEntries", json=fi_entry())
+        assert client.get(PAGE).status_code == 200  # reads are not affected
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert len(environment.posted) == 1  # booked all the same
+
+
+def test_a_slow_apply_delays_writes_only() -> None:
+    with client_with(FaultConfig(slow_apply_ms=200)) as client:
+        started = time.perf_counter()
+        client.get(PAGE)
+        assert time.perf_counter() - started < 0.2
+        started = time.perf_counter()
+        assert client.post(f"{BASE}/connectors/FiEntries", json=fi_entry()).status_code == 201
+        assert time.perf_counter() - started >= 0.2
+
+
+def test_an_empty_page_is_a_200_without_rows() -> None:
+    with client_with(FaultConfig(empty_page_rate=1.0)) as client:
+        response = client.get(PAGE, params={"skip": 0, "take": 10})
+        version = client.get(f"{BASE}/ProfitVersion")
+    assert response.status_code == 200
+    assert response.json() == {"skip": 0, "take": 10, "rows": []}
+    assert version.json()["version"]  # only GetConnector pages
+
+
+def test_a_write_whose_client_disconnected_is_applied_as_afas_does() -> None:
+    """The client sends a POST and is gone (killed) while AFAS is still busy: AFAS books it.
+    The simulator used to drop it, so the crash tests could not see this case."""
+    environment = FakeEnvironment()
+    with ServerThread(environment, faults=FaultConfig(slow_apply_ms=300)) as server:
+        url = httpx.URL(server.base_url)
+        body = json.dumps(fi_entry()).encode()
+        head = (
+            f"POST {url.path}/connectors/FiEntries HTTP/1.1\r\nHost: {url.host}\r\n"
+            f"Authorization: {token_header()['Authorization']}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        with socket.create_connection((url.host, url.port)) as sock:
+            sock.sendall(head.encode() + body)
+        deadline = time.monotonic() + 5
+        while not environment.posted and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert len(environment.posted) == 1

@@ -7,11 +7,17 @@ import os
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
 
-from afas_pipeline.simulator.__main__ import build_arg_parser, fault_config, simulator_config
+from afas_pipeline.simulator.__main__ import (
+    build_arg_parser,
+    fault_config,
+    simulator_config,
+    token_data,
+)
 from afas_pipeline.simulator.environment import SimulatorConfig
 from afas_pipeline.simulator.faults import FaultConfig
 from afas_pipeline.simulator.process import SimulatorProcess, SimulatorStartError
@@ -122,13 +128,30 @@ def test_simulator_process_serves_and_stops() -> None:
             assert (body["skip"], body["take"], len(body["rows"])) == (0, 5, 5)
             state = client.get("/_simulator/state").json()
             assert state["environment"]["now"] == "2025-11-20T12:00:00"
-        # The summary goes to stderr, but never the token.
+        # The summary goes to stderr, but never the token; nor is it on the command line,
+        # which every user of the machine sees in `ps`.
         assert '"seed": 42' in simulator.stderr_text()
         assert simulator.token_data not in simulator.stderr_text()
         pid = simulator.pid
+        assert pid is not None
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
+        assert b"--scale" in command_line
+        assert simulator.token_data.encode() not in command_line.upper()
     assert pid is not None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_the_token_comes_from_the_environment_or_a_file(tmp_path: Path) -> None:
+    args = build_arg_parser().parse_args([])
+    assert token_data(args, {}) is None  # the documented default
+    assert token_data(args, {"AFAS_SIMULATOR_TOKEN": " ab" + "c" * 62 + " "}) == "AB" + "C" * 62
+    secret = tmp_path / "token"
+    secret.write_text("d" * 64 + "\n")
+    from_file = build_arg_parser().parse_args(["--token-file", str(secret)])
+    assert token_data(from_file, {"AFAS_SIMULATOR_TOKEN": "E" * 64}) == "D" * 64
+    with pytest.raises(SystemExit, match="cannot read the token file"):
+        token_data(build_arg_parser().parse_args(["--token-file", str(tmp_path / "no")]), {})
 
 
 def test_simulator_process_reports_a_failed_start() -> None:

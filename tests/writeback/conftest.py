@@ -1,8 +1,11 @@
 """Fixtures of the write-back tests: proposed corrections in a hand-made `marts.duckdb`, a
-simulator with a small ledger, and a client on it."""
+simulator with a small ledger, a client on it, and a loopback proxy standing for real AFAS."""
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -11,11 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 import polars as pl
 import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from afas_pipeline.afas import AfasClient, AfasSettings, RetryPolicy
-from tests.conftest import NOW, Simulator
+from tests.conftest import NOW, Simulator, pipeline_env
 
 # Small: these tests post a few entries; the ledger only has to exist.
 WRITEBACK_LINES = 400
@@ -140,9 +149,15 @@ class WritebackEnv:
 
 
 @pytest.fixture
-def wb(start_simulator: Callable[..., Simulator], tmp_path: Path) -> WritebackEnv:
-    """A fresh small simulator and an empty data directory."""
+def wb(
+    start_simulator: Callable[..., Simulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> WritebackEnv:
+    """A fresh small simulator and an empty data directory, with the AFAS_* settings (the
+    deployment's environment, where the Dagster resource reads them) pointing at it."""
     simulator = start_simulator(journal_lines=WRITEBACK_LINES)
+    for name, value in pipeline_env(simulator, tmp_path / "data").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AFAS_ALLOW_WRITES", raising=False)
     return WritebackEnv(simulator, tmp_path / "data")
 
 
@@ -159,3 +174,50 @@ def posts(simulator: Simulator) -> int:
 def set_faults(simulator: Simulator, **config: Any) -> None:
     """Replace the simulator's fault injection (see FaultConfig)."""
     simulator.set_faults(**config)
+
+
+class LoopbackProxy:
+    """A proxy on 127.0.0.1 in front of the simulator, standing for a sidecar, an egress proxy
+    or a tunnel to real AFAS: it forwards every request, and answers `/ProfitVersion` as AFAS
+    does, without the simulator's word that it is one."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target.rstrip("/")
+        app = Starlette(routes=[Route("/{path:path}", self._forward, methods=_METHODS)])
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    async def _forward(self, request: Request) -> Response:
+        path = request.url.path.split("/ProfitRestServices", 1)[1]
+        async with httpx.AsyncClient(timeout=30) as client:
+            answer = await client.request(
+                request.method,
+                f"{self.target}{path}",
+                params=request.query_params,
+                content=await request.body(),
+                headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+            )
+        body = answer.content
+        if path.lower() == "/profitversion" and answer.status_code == 200:
+            body = json.dumps({"version": answer.json()["version"]}).encode()
+        return Response(body, status_code=answer.status_code, media_type="application/json")
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.servers[0].sockets[0].getsockname()[:2]
+        return f"http://{host}:{port}/ProfitRestServices"
+
+    def __enter__(self) -> LoopbackProxy:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+
+
+_METHODS = ["GET", "POST", "PUT", "DELETE"]

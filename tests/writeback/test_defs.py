@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 import polars as pl
+import pytest
 
 from afas_pipeline.defs.resources import AfasResource, StorageResource
 from afas_pipeline.defs.writeback import (
@@ -31,11 +32,8 @@ from tests.writeback.conftest import (
 OP = "writeback__fientries_posted"
 
 
-def _materialize(wb: WritebackEnv, base_url: str | None = None, **config: Any) -> Any:
-    resources = {
-        "afas": AfasResource(token=wb.simulator.token, base_url=base_url or wb.simulator.base_url),
-        "storage": StorageResource(data_dir=str(wb.data_dir)),
-    }
+def _materialize(wb: WritebackEnv, **config: Any) -> Any:
+    resources = {"afas": AfasResource(), "storage": StorageResource(data_dir=str(wb.data_dir))}
     return dg.materialize(
         [*writeback_assets, *writeback_checks],
         resources=resources,
@@ -49,11 +47,12 @@ def _metadata(result: Any) -> dict[str, Any]:
     return {k: getattr(v, "value", v) for k, v in event.metadata.items()}
 
 
-def _check(result: Any) -> Any:
+def _check(result: Any, name: str = REJECTED_CHECK) -> Any:
     (evaluation,) = [
         e.event_specific_data
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_specific_data.check_name == name
     ]
     return evaluation
 
@@ -104,15 +103,12 @@ def test_the_check_fails_while_a_rejected_correction_waits(wb: WritebackEnv) -> 
     assert "period 8 of the year 2026 is blocked" in check.metadata["rejected_corrections"].value
 
 
-def test_a_real_afas_url_without_the_opt_in_fails_clearly(wb: WritebackEnv) -> None:
+def test_a_real_afas_url_without_the_opt_in_fails_clearly(
+    wb: WritebackEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_corrections(wb.data_dir, correction_rows("X-1"))
-    result = _materialize(
-        wb,
-        base_url="https://12345.rest.afas.online/ProfitRestServices",
-        approve=["X-1"],
-        approved_by="operator",
-        dry_run=False,
-    )
+    monkeypatch.setenv("AFAS_BASE_URL", "https://12345.rest.afas.online/ProfitRestServices")
+    result = _materialize(wb, approve=["X-1"], approved_by="operator", dry_run=False)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "AFAS_ALLOW_WRITES=true" in str(failure.event_specific_data.error)
@@ -124,10 +120,7 @@ def test_the_job_and_definitions_load(wb: WritebackEnv) -> None:
         assets=writeback_assets,
         asset_checks=writeback_checks,
         jobs=[writeback_job],
-        resources={
-            "afas": AfasResource(token=wb.simulator.token, base_url=wb.simulator.base_url),
-            "storage": StorageResource(data_dir=str(wb.data_dir)),
-        },
+        resources={"afas": AfasResource(), "storage": StorageResource(data_dir=str(wb.data_dir))},
     )
     job = defs.resolve_job_def("writeback_job")
     assert WRITEBACK_KEY in job.asset_layer.executable_asset_keys

@@ -58,7 +58,7 @@ def test_posted_corrections_come_back_and_resolve_their_findings(pipeline: Pipel
     result = dg.materialize(
         [*writeback_assets, *writeback_checks],
         resources={
-            "afas": AfasResource(token=simulator.token, base_url=simulator.base_url),
+            "afas": AfasResource(),  # the pipeline fixture's AFAS_* settings
             "storage": StorageResource(data_dir=str(pipeline.data_dir)),
         },
         run_config={

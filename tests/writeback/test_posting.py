@@ -155,7 +155,10 @@ def test_a_rejection_carries_afas_reason_and_is_not_retried_until_changed(
     _exactly_once(wb, [*IDS[:2], "REJ-1"])
 
 
-def test_503_and_a_locked_booking_layout_are_retried_and_post_once(wb: WritebackEnv) -> None:
+def test_a_503_is_looked_up_not_resent_and_a_locked_layout_is_retried(wb: WritebackEnv) -> None:
+    """A 503 to a POST may come after AFAS booked it: the row stays `sent`, the batch stops
+    (AFAS is in maintenance) and a later run looks it up before anything is sent again. A
+    locked booking layout is AFAS refusing: retried at once."""
     write_corrections(wb.data_dir, _batch())
     set_faults(
         wb.simulator,
@@ -165,11 +168,33 @@ def test_503_and_a_locked_booking_layout_are_retried_and_post_once(wb: Writeback
         seed=3,
     )
     report = _send(wb, IDS)
-    assert report.counts()["posted"] == 5
-    statuses = request_counts(wb.simulator)
-    assert posts(wb.simulator) > 5  # faults really happened and were retried
-    assert statuses
+    assert report.stopped is not None
+    assert "503" in report.stopped
+    assert Outbox(wb.data_dir).state_counts()[SENT] >= 1
+    for _ in range(10):
+        if report.state_counts[POSTED] == len(IDS):
+            break
+        report = _send(wb)
+    assert report.state_counts[POSTED] == len(IDS)
+    assert posts(wb.simulator) > len(IDS)  # faults really happened and were retried
     _exactly_once(wb, IDS)
+
+
+def test_a_503_after_afas_booked_the_post_is_found_not_booked_again(wb: WritebackEnv) -> None:
+    """The bad day: a 503 returned after AFAS applied the POST was retried inside the client,
+    booking the entry twice while the outbox said once."""
+    write_corrections(wb.data_dir, _batch())
+    set_faults(wb.simulator, error_503_after_apply_rate=1.0, methods=["POST"])
+    report = _send(wb, IDS)
+    for _ in range(len(IDS)):  # each run books one: the 503 stops the batch
+        if report.state_counts[POSTED] == len(IDS):
+            break
+        report = _send(wb)
+    assert report.state_counts[POSTED] == len(IDS)
+    assert posts(wb.simulator) == len(IDS)  # one POST each, never repeated
+    _exactly_once(wb, IDS)
+    events = Outbox(wb.data_dir).table("events")
+    assert {e["correction_id"] for e in events if e["event"] == "ambiguous"} == set(IDS)
 
 
 def test_a_dropped_connection_is_resolved_by_the_lookup(wb: WritebackEnv) -> None:

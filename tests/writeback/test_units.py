@@ -9,14 +9,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from afas_pipeline.simulator import chart
+from afas_pipeline.simulator import SIMULATOR_MARK, chart
 from afas_pipeline.writeback.corrections import group_corrections, read_corrections
 from afas_pipeline.writeback.payloads import build_payload, line_fields
 from afas_pipeline.writeback.safety import (
     WriteGuardTransport,
     WritesNotAllowedError,
-    is_simulator_url,
-    writes_allowed,
+    is_loopback_url,
+    require_writes_allowed,
+    says_simulator,
 )
 from afas_pipeline.writeback.validation import ReferenceData, validate
 from tests.writeback.conftest import correction_rows, write_corrections
@@ -126,7 +127,7 @@ def test_corrections_are_read_from_the_analysts_database(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(
-    ("url", "simulator"),
+    ("url", "loopback"),
     [
         ("http://127.0.0.1:5000/ProfitRestServices", True),
         ("http://localhost:8000/ProfitRestServices", True),
@@ -136,28 +137,56 @@ def test_corrections_are_read_from_the_analysts_database(tmp_path: Path) -> None
         ("http://10.0.0.5/ProfitRestServices", False),
     ],
 )
-def test_only_loopback_counts_as_the_simulator(url: str, simulator: bool) -> None:
-    assert is_simulator_url(url) is simulator
-    assert writes_allowed(url, {}) is simulator
-    assert writes_allowed(url, {"AFAS_ALLOW_WRITES": "true"}) is True
+def test_loopback_alone_is_not_the_simulator(url: str, loopback: bool) -> None:
+    """A sidecar, an egress proxy or a tunnel to real AFAS listens on loopback too: only the
+    simulator saying so (on loopback) counts, and the opt-in opens anything else."""
+    assert is_loopback_url(url) is loopback
+    with pytest.raises(WritesNotAllowedError, match="loopback address is not enough"):
+        require_writes_allowed(url, simulator=False, environ={})
+    require_writes_allowed(url, simulator=True, environ={})
+    require_writes_allowed(url, simulator=False, environ={"AFAS_ALLOW_WRITES": "true"})
+    assert says_simulator({"version": "1", "simulator": SIMULATOR_MARK})
+    assert not says_simulator({"version": "22.22.5"})
 
 
-def test_the_transport_refuses_writes_to_real_afas_without_the_opt_in() -> None:
-    seen: list[httpx.Request] = []
+def _afas(says: dict[str, str], seen: list[httpx.Request]) -> httpx.MockTransport:
+    """Answers ProfitVersion with `says` and anything else with {}; records every request."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
+        if request.url.path.endswith("/ProfitVersion"):
+            return httpx.Response(200, json=says)
         return httpx.Response(200, json={})
 
-    guard = WriteGuardTransport(httpx.MockTransport(handler), allow_writes=False)
-    with httpx.Client(transport=guard) as http:
+    return httpx.MockTransport(handler)
+
+
+def test_the_transport_refuses_writes_to_anything_but_the_simulator_without_the_opt_in() -> None:
+    seen: list[httpx.Request] = []
+    simulator = {"version": "22.22.5", "simulator": SIMULATOR_MARK}
+    guard = WriteGuardTransport(_afas(simulator, seen), allow_writes=False)
+    auth = {"Authorization": "AfasToken x"}
+    with httpx.Client(transport=guard, headers=auth) as http:
         http.get("https://12345.rest.afas.online/ProfitRestServices/ProfitVersion")
         for method in ("POST", "PUT", "DELETE"):
             with pytest.raises(WritesNotAllowedError, match="AFAS_ALLOW_WRITES=true"):
                 http.request(method, "https://12345.rest.afas.online/ProfitRestServices/x")
         http.post("http://127.0.0.1:1/ProfitRestServices/connectors/FiEntries", json={})
-    assert [r.method for r in seen] == ["GET", "POST"]
-    assert seen[1].url.host == "127.0.0.1"
+        http.post("http://127.0.0.1:1/ProfitRestServices/connectors/FiEntries", json={})
+    # A GET, then for the loopback target one probe (with the token) and the two POSTs.
+    assert [(r.method, r.url.path.rsplit("/", 1)[-1]) for r in seen] == [
+        ("GET", "ProfitVersion"),
+        ("GET", "ProfitVersion"),
+        ("POST", "FiEntries"),
+        ("POST", "FiEntries"),
+    ]
+    assert seen[1].headers["Authorization"] == "AfasToken x"
+
+    seen.clear()  # a loopback proxy in front of real AFAS: AFAS does not say it is a simulator
+    proxy = WriteGuardTransport(_afas({"version": "22.22.5"}, seen), allow_writes=False)
+    with httpx.Client(transport=proxy) as http, pytest.raises(WritesNotAllowedError):
+        http.post("http://127.0.0.1:8443/ProfitRestServices/connectors/FiEntries", json={})
+    assert [r.method for r in seen] == ["GET"]  # the probe only
 
 
 def test_a_correction_without_a_period_is_refused() -> None:

@@ -25,6 +25,8 @@ select
     VatCode as vat_code,
     cast(coalesce(VatAmt, 0) as decimal(18, 2)) as vat_amount,
     DimAx1 as cost_centre,
+    -- Optional in the contract: the raw layer's schema file makes it null where AFAS lacks it.
+    DimAx2 as cost_carrier,
     Description as description,
     Created as created_at,
     Mutatie_datum as modified_at,
