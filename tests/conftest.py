@@ -128,7 +128,7 @@ def loaded_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeli
 
     Tests using it must not change the environment or the data directory.
     """
-    environment = make_environment(seed=7)
+    environment = make_environment(seed=7, cost_carrier_field=False)
     server = ServerThread(environment)
     server.start()
     simulator = Simulator(environment, server.base_url)

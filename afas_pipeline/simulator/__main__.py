@@ -99,6 +99,13 @@ def build_arg_parser(parser: argparse.ArgumentParser | None = None) -> argparse.
         default=None,
         help="VatAmt as a positive amount (unsigned, default) or signed on the VAT code's side",
     )
+    parser.add_argument(
+        "--no-cost-carrier",
+        dest="cost_carrier_field",
+        action="store_false",
+        default=None,
+        help="serve DWH_Financiele_mutaties without its optional DimAx2 (cost carrier) field",
+    )
     faults = parser.add_argument_group("fault injection")
     for name, (kind, text) in _FAULT_FLAGS.items():
         faults.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=text)
@@ -149,6 +156,7 @@ def simulator_config(args: argparse.Namespace) -> Any:
         "token_data": token_data(args),
         "datetime_data_type": args.datetime_data_type,
         "vat_amount_sign": args.vat_amount_sign,
+        "cost_carrier_field": args.cost_carrier_field,
     }
     supported = {f.name for f in dataclasses.fields(SimulatorConfig)}
     values = {k: v for k, v in wanted.items() if v is not None}

@@ -87,7 +87,8 @@ class Line(NamedTuple):
     creditor: str | None = None
     vat_code: str | None = None
     vat_amt: int = NULL_CENTS  # VatAmt is null
-    dim: str | None = None
+    dim: str | None = None  # cost centre (DimAx1)
+    dim2: str | None = None  # cost carrier (DimAx2)
 
 
 class LineStore:
@@ -113,6 +114,7 @@ class LineStore:
         self.vat_amt = array("q")
         self.description: list[str | None] = []
         self.dim: list[str | None] = []
+        self.dim2: list[str | None] = []
         self.created = array("q")
         self.modified = array("q")
         self.alive = bytearray()
@@ -150,6 +152,7 @@ class LineStore:
             self.vat_amt.append(ln.vat_amt)
             self.description.append(ln.description)
             self.dim.append(ln.dim)
+            self.dim2.append(ln.dim2)
             self.created.append(ts)
             self.modified.append(ts)
             self.alive.append(1)
@@ -194,6 +197,7 @@ class Party:
     created: int
     modified: int
     prospect: bool
+    country: str = "NL"  # ISO 3166 code of where the party is established
     style: int = 0  # how a creditor numbers its invoices (`purchases.supplier_invoice`)
     counter: int = 0  # a creditor's last invoice number (of its first year, if yearly)
     yearly: dict[int, int] = field(default_factory=dict)  # last number per year, if yearly
@@ -214,6 +218,8 @@ class Books:
         self.open_debtor_amounts: Counter[tuple[int, int]] = Counter()
         # Where the lines on the suspense account are (few, and the truth needs all of them).
         self.suspense_rows: list[int] = []
+        # Where the lines on the intercompany current accounts are (as few, as needed).
+        self.intercompany_rows: list[int] = []
         self.changed_days: dict[int, int] = {}
         # Due dates given explicitly (FiEntries' DaEx), per (unit, entry number, line number).
         self.due_days: dict[tuple[int, int, int], int] = {}
@@ -255,13 +261,15 @@ class Books:
             start, len(lines), journal, year, period, lines[0].entry_day
         )
         store.append(unit, entry_no, year, period, journal, lines, ts)
-        suspense = c.SUSPENSE
+        suspense, intercompany = c.SUSPENSE, c.INTERCOMPANY_ACCOUNTS
         for i, ln in enumerate(lines):
             self.touch_day(ln.entry_day, ts)
             if ln.invoice is not None and (ln.debtor or ln.creditor):
                 self._post_to_item(unit, ln.debtor, ln.creditor, ln.invoice, ln.debit - ln.credit)
             elif ln.account == suspense:
                 self.suspense_rows.append(start + i)
+            elif ln.account in intercompany:
+                self.intercompany_rows.append(start + i)
         for i, due_day in (due_days or {}).items():
             self.due_days[(unit, entry_no, i + 1)] = due_day
         self.versions["lines"] += 1
@@ -383,6 +391,15 @@ class Books:
             self.touch_day(st.entry_date[i], ts)
         self.versions["lines"] += 1
         self.stats["entries_edited"] += 1
+
+    def intercompany_balance(self, unit: int, account: str) -> int:
+        """Debit - credit of the live lines on an intercompany account of `unit`."""
+        st = self.lines
+        return sum(
+            st.debit[i] - st.credit[i]
+            for i in self.intercompany_rows
+            if st.alive[i] and st.unit[i] == unit and st.account[i] == account
+        )
 
     def open_balance(self, unit: int, side: str, party: str, invoice: str) -> int | None:
         item = self.open_items.get((unit, side, party, invoice))

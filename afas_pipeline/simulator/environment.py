@@ -95,9 +95,9 @@ class SimulatorConfig:
     # invoices and credit notes alike (what an independent AFAS environment showed), or
     # "own_side", signed on the VAT code's side (sales credit - debit, purchases debit - credit).
     vat_amount_sign: str = "unsigned"
-    # Whether the connectors have the contract's optional fields (DimAx2, the cost carrier).
-    # Off: like an environment whose connector lacks them, which must load all the same.
-    optional_fields: bool = False
+    # Whether DWH_Financiele_mutaties has the contract's optional DimAx2 (cost carrier), in its
+    # metainfo and rows; off, like an environment whose connector lacks it.
+    cost_carrier_field: bool = True
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[0-9A-F]{64}", self.token_data):
@@ -180,10 +180,7 @@ class Environment:
             cached = self._served.get(connector_id)
             if cached is not None and cached[0] is frame and cached[1] == served.field_ids:
                 return cached[2]
-            full = frame
-            if self.config.optional_fields and connector_id == "DWH_Financiele_mutaties":
-                full = frame.with_columns(_cost_carrier())
-            rows = full.select(served.field_ids)
+            rows = frame.select(served.field_ids)
             self._served[connector_id] = (frame, served.field_ids, rows)
             return rows
 
@@ -193,7 +190,7 @@ class Environment:
         contract = CONNECTORS.get(connector_id)
         if contract is None:
             raise UnknownConnectorError(connector_id)
-        optional = contract.optional_fields if self.config.optional_fields else ()
+        optional = contract.optional_fields if self.config.cost_carrier_field else ()
         removed = self._edits.removed_fields.get(connector_id, frozenset())
         fields = tuple(f for f in contract.fields + optional if f.id not in removed)
         return replace(contract, fields=fields, optional_fields=())
@@ -261,6 +258,8 @@ class Environment:
 
     def _version(self, connector_id: str) -> object:
         v = self._ledger.versions
+        if connector_id == "Profit_Period_balance":  # a new year brings its period 0
+            return (v["lines"], self._now.year)
         if connector_id in _LINE_CONNECTORS:
             return v["lines"]
         if connector_id == "DWH_Debiteuren":
@@ -287,7 +286,7 @@ class Environment:
                 self._admins, self._first_year, self._now.date()
             ),
             "Profit_Period_balance": lambda: frames.period_balance_frame(
-                self._edited_rows("DWH_Financiele_mutaties")
+                self._edited_rows("DWH_Financiele_mutaties"), self._first_year, self._now.year
             ),
             "Profit_Debtor_Invoices": lambda: frames.open_items_frame(
                 self._edited_rows("DWH_Financiele_mutaties"), ledger, "D"
@@ -304,7 +303,7 @@ class Environment:
         """Ground truth of the planted problems that are visible now."""
         with self._lock:
             self._follow_wall_clock()
-            return visible(self._ledger, self._history.log)
+            return visible(self._ledger, self._history.log, self._now.date())
 
     def summary(self) -> dict:
         """Counts per connector, the clock and the seed (for /_simulator/state and logs)."""
@@ -320,6 +319,7 @@ class Environment:
                     "duplicate_invoices": len(planted.duplicate_invoices),
                     "vat_mismatches": len(planted.vat_mismatches),
                     "rounding_differences": len(planted.rounding_differences),
+                    "intercompany_differences": len(planted.intercompany_differences),
                 },
                 "removed_fields": {
                     cid: sorted(ids) for cid, ids in self._edits.removed_fields.items() if ids
@@ -426,12 +426,6 @@ class Environment:
             ledger.delete_entry(to_seconds(self._now), unit_id, entry_no)
 
 
-def _cost_carrier() -> pl.Expr:
-    """DimAx2 for the environments that have it: a cost carrier on every fifth entry."""
-    entry = pl.col("EntryNo")
-    return pl.when(entry % 5 == 0).then(pl.format("KD{}", entry % 3 + 1)).alias("DimAx2")
-
-
 @dataclass(frozen=True)
 class _SilentEdit:
     connector_id: str
@@ -500,7 +494,9 @@ class _Context:
         today: date = self._env._now.date()
         if not c.period_exists(year, period, self._env._first_year, today):
             return "missing"
-        return "blocked" if c.period_blocked(unit_id, year, period, today) else "ok"
+        if c.period_blocked(unit_id, year, period, today):
+            return "blocked"
+        return "year_end" if period == 0 and year > self._env._first_year else "ok"
 
     def period_of(self, unit_id: int, day: date) -> tuple[int, int] | None:
         # Monthly periods (chart.periods_frame); the administration does not change them.

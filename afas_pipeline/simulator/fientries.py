@@ -40,7 +40,8 @@ class BookingContext(Protocol):
     """What validation needs to know about the environment at the moment of posting."""
 
     def has_unit(self, unit_id: int) -> bool: ...
-    def period_state(self, unit_id: int, year: int, period: int) -> str: ...  # ok/blocked/missing
+    # "ok", "blocked", "missing", or "year_end": a period 0 that the year end computes.
+    def period_state(self, unit_id: int, year: int, period: int) -> str: ...
     def period_of(self, unit_id: int, day: date) -> tuple[int, int] | None: ...
     def collect_account(self, side: str, party_id: str) -> str | None: ...
 
@@ -97,6 +98,8 @@ def prepare(payload: Any, ctx: BookingContext) -> PreparedEntry:
     if len(raw_lines) > MAX_LINES:
         raise reject(f"A financial entry can contain at most {MAX_LINES:,} lines.")
     lines = tuple(_line(_fields(el), unit, ctx) for el in raw_lines)
+    if period == 0:
+        _check_opening_balance(journal, lines)
     _check_balanced(lines)
     auto_number = _bool(header.get("AuNu")) and c.JOURNALS_BY_ID[journal].type == "V"
     return PreparedEntry(unit, journal, year, period, lines, auto_number)
@@ -242,6 +245,27 @@ def _check_period(ctx: BookingContext, unit: int, year: int, period: int) -> Non
         raise reject(f"For this administration, period {period} of the year {year} does not exist.")
     if state == "blocked":
         raise reject(f"For this administration, period {period} of the year {year} is blocked.")
+    if state == "year_end":
+        raise reject(
+            f"For this administration, period 0 of the year {year} holds the opening balance "
+            f"that the year end computes; book in the year {year - 1} instead."
+        )
+
+
+def _check_opening_balance(journal: str, lines: tuple[PostedLine, ...]) -> None:
+    """Period 0 of the first year is the opening balance (beginbalans): only its journal
+    books there, and only on balance-sheet accounts."""
+    if journal != c.OPENING_BOOK:
+        name = c.JOURNALS_BY_ID[c.OPENING_BOOK].description
+        raise reject(
+            f"Period 0 (beginbalans) can only be booked in journal {c.OPENING_BOOK} ({name})."
+        )
+    for ln in lines:
+        if c.ACCOUNTS_BY_NUMBER[ln.account].type != "B":
+            raise reject(
+                f"Account {ln.account} is a profit and loss account; the opening balance "
+                "(period 0) holds balance-sheet accounts only."
+            )
 
 
 def _line(fields: dict, unit: int, ctx: BookingContext) -> PostedLine:

@@ -19,13 +19,14 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from afas_pipeline.simulator import chart as c
-from afas_pipeline.simulator import parties, purchases, sales
+from afas_pipeline.simulator import intercompany, parties, purchases, sales
 from afas_pipeline.simulator.books import (
     DAY,
     STAT_KEYS,
     Books,
     Line,
     day_date,
+    day_number,
     real_seconds,
     weekday,
 )
@@ -40,10 +41,12 @@ _LINES_PER_PURCHASE = 5.2
 # Fixed monthly bookings per administration: payroll, depreciation, bank costs, cash top-up.
 _FIXED_LINES_PER_DAY = 0.75
 _RECLASS = ((c.OFFICE, c.TELECOM), (c.CAR, c.OFFICE), (c.MARKETING, c.ADVISORY))
-# The open items of the previous system are migrated this many days into the history.
+# The opening balance of the previous system is migrated this many days into the history.
 _MIGRATION_AFTER_DAYS = 21
 # Of the migrated items, every sixth (the first of each side included) stays open.
 _MIGRATED_UNPAID_EVERY = 6
+# The share capital (geplaatst kapitaal) of every administration, in cents.
+_SHARE_CAPITAL = 1_800_000
 
 Event = Callable[..., None]
 
@@ -83,6 +86,9 @@ class History:
         self.seed = seed
         self.units = books.units
         self.start_day = start_day
+        self.first_year = day_date(start_day).year
+        # 1 January of the first year: the opening balance's date, in period 0.
+        self.opening_day = day_number(date(self.first_year, 1, 1))
         self.log = PlantedLog()
         self.clock = start_day * DAY
         self.rng = random.Random(f"{seed}:init")
@@ -95,6 +101,7 @@ class History:
         self._queue: list[tuple[int, int, Event, tuple]] = []
         self._seq = 0
         self._size(journal_lines, history_days)
+        self.intercompany_plan = intercompany.plan(self, history_days)
         parties.initial_parties(self)
         self.push(start_day * DAY, History._ev_day, (start_day,))
 
@@ -107,7 +114,10 @@ class History:
         weights = [1.0] if n == 1 else [0.2] + [0.8 * w / rest for w in raw[1:]]
         self.weight = dict(zip(self.units, weights, strict=True))
         per_day = journal_lines / max(history_days, 1)
-        variable = max(per_day - _FIXED_LINES_PER_DAY * n, 1.0)
+        fixed = _FIXED_LINES_PER_DAY * n + intercompany.LINES_PER_DAY * len(
+            intercompany.pairs(self.units)
+        )
+        variable = max(per_day - fixed, 1.0)
         self.sales_rate = {u: variable * 0.56 / _LINES_PER_SALE * w for u, w in self.weight.items()}
         self.purchase_rate = {
             u: variable * 0.40 / _LINES_PER_PURCHASE * w for u, w in self.weight.items()
@@ -170,11 +180,13 @@ class History:
                 event = History._ev_cash if rng.random() < 0.4 else History._ev_reclass
                 self.push(self.work_time(day), event, (u,))
             self._plan_fixed(u, d, day)
+        intercompany.plan_day(self, d, day)
         self._plan_master_data(day, factor)
         self._plan_cases(day)
         if day == self.start_day + _MIGRATION_AFTER_DAYS:
             for u in self.units:
-                self.push(day * DAY + 10 * 3600 + rng.randrange(3600), History._ev_migration, (u,))
+                ts = day * DAY + 10 * 3600 + rng.randrange(3600)
+                self.push(ts, History._ev_opening_balance, (u,))
 
     def _plan_fixed(self, u: int, d: date, day: int) -> None:
         rng = self.rng
@@ -231,6 +243,10 @@ class History:
 
     def dim(self) -> str | None:
         return self.rng.choice(c.COST_CENTRES) if self.rng.random() < 0.4 else None
+
+    def cost_carrier(self, share: float) -> str | None:
+        """A product line (DimAx2) on `share` of the lines asked for, else None."""
+        return self.rng.choice(c.COST_CARRIERS) if self.rng.random() < share else None
 
     def schedule_settlement(
         self,
@@ -341,15 +357,43 @@ class History:
             delete_at = self.later(ts, ts // DAY + self.rng.randint(1, 12))
             self.push(delete_at, History._ev_delete, (unit, entry_no))
 
-    def _ev_migration(self, ts: int, unit: int) -> None:
-        """The opening items of the previous system, booked after the fact as one entry in the
-        opening-balance journal dated on the first day of the history: debtors debit,
-        creditors credit, under the old system's numbers (OB-2025-0012) and their original
-        invoice dates, contra the opening-balance account. They have no sales or purchase
-        entry, and their entry number is higher than those of the first weeks."""
-        rng, books, first = self.rng, self.books, self.start_day
-        jan_1 = first - day_date(first).timetuple().tm_yday + 1
-        voucher = self.voucher(unit, "BB", first)
+    def _ev_opening_balance(self, ts: int, unit: int) -> None:
+        """The opening balance sheet of the first year (AFAS's beginbalans), migrated from the
+        previous system weeks into the history: one entry in the opening-balance journal, in
+        period 0 of the first year and dated 1 January, whose entry number is higher than those
+        of the first weeks. Fixed assets and their depreciation, bank and cash, the debtor and
+        creditor items open at 1 January, the share capital, and the reserves that balance it."""
+        rng, jan_1 = self.rng, self.opening_day
+        year = day_date(jan_1).year
+        voucher = self.voucher(unit, "BB", jan_1)
+        depreciation = self._monthly_depreciation(unit)
+        desc = f"Beginbalans {year}"
+        legs = [
+            (c.FIXED_ASSETS, 60 * depreciation, 0),
+            (c.DEPRECIATION_ACC, 0, rng.randint(6, 24) * depreciation),
+            (c.BANK, int(self.weight[unit] * 15_000_000 * rng.uniform(0.8, 1.2)), 0),
+            (c.CASH, rng.randint(500, 2_000) * 100, 0),
+        ]
+        lines = [Line(acc, jan_1, jan_1, voucher, None, d, cr, desc) for acc, d, cr in legs]
+        items, to_pay = self._opening_items(unit, voucher)
+        lines += items
+        reserves = sum(ln.debit - ln.credit for ln in lines) - _SHARE_CAPITAL
+        for account, amount in ((c.EQUITY, _SHARE_CAPITAL), (c.RESERVES, reserves)):
+            debit, credit = (0, amount) if amount >= 0 else (-amount, 0)
+            lines.append(Line(account, jan_1, jan_1, voucher, None, debit, credit, desc))
+        self.books.book(ts, unit, c.OPENING_BOOK, lines, year=year, period=0)
+        for side, party_id, number, amount in to_pay:
+            pay_day = weekday(ts // DAY + rng.randint(1, 60))
+            event = sales.ev_receipt if side == "D" else purchases.ev_payment
+            self.push(self.later(ts, pay_day), event, (unit, party_id, number, amount, None))
+
+    def _opening_items(
+        self, unit: int, voucher: str
+    ) -> tuple[list[Line], list[tuple[str, str, str, int]]]:
+        """The debtor (debit) and creditor (credit) items open at 1 January, under the old
+        system's numbers (OB-2024-0012) and their invoice dates in the last months before; they
+        have no sales or purchase entry. Returns the lines and the items that will be paid."""
+        rng, books, jan_1 = self.rng, self.books, self.opening_day
         lines, to_pay = [], []
         for side, count, median in (
             ("D", self.n_debtors // 10, 700),
@@ -357,25 +401,17 @@ class History:
         ):
             for k in range(max(2, round(count * self.weight[unit] * len(self.units)))):
                 party = books.party(side, parties.pick(self, side))
-                voucher_day = max(first - rng.randint(1, 75), jan_1)
+                voucher_day = jan_1 - rng.randint(1, 75)
                 year, n = books.next_number(unit, f"OB{side}", voucher_day)
                 number, amount = f"OB-{year}-{n:04d}", self.amount(median)
                 debtor, creditor = (party.id, None) if side == "D" else (None, party.id)
                 debit, credit = (amount, 0) if side == "D" else (0, amount)
                 desc = f"Beginbalans {number} {party.name}"
-                line = Line(party.collect, first, voucher_day, voucher, number, debit, credit, desc)
+                line = Line(party.collect, jan_1, voucher_day, voucher, number, debit, credit, desc)
                 lines.append(line._replace(debtor=debtor, creditor=creditor))
                 if k % _MIGRATED_UNPAID_EVERY:
                     to_pay.append((side, party.id, number, amount))
-        net = sum(ln.debit - ln.credit for ln in lines)
-        desc = "Beginbalans debiteuren en crediteuren (migratie)"
-        contra = (0, net) if net > 0 else (-net, 0)
-        lines.append(Line(c.OPENING_BALANCE, first, first, voucher, None, *contra, desc))
-        books.book(ts, unit, c.OPENING_BOOK, lines)
-        for side, party_id, number, amount in to_pay:
-            pay_day = weekday(ts // DAY + rng.randint(1, 60))
-            event = sales.ev_receipt if side == "D" else purchases.ev_payment
-            self.push(self.later(ts, pay_day), event, (unit, party_id, number, amount, None))
+        return lines, to_pay
 
     def _payroll(self, unit: int, day: int) -> tuple[int, int, int, int, int]:
         """Gross wages, employer social charges and pension, withheld tax, employee pension."""
@@ -411,8 +447,11 @@ class History:
         ]
         self._simple(ts, unit, c.BANK_BOOK, "B", "Betaling salarissen en afdrachten", legs)
 
+    def _monthly_depreciation(self, unit: int) -> int:
+        return int(self.weight[unit] * 400_000) + unit * 1_000
+
     def _ev_depreciation(self, ts: int, unit: int) -> None:
-        amount = int(self.weight[unit] * 400_000) + unit * 1_000
+        amount = self._monthly_depreciation(unit)
         y, m = self.books.year_period(ts // DAY)
         legs = [(c.DEPRECIATION_COSTS, amount, 0), (c.DEPRECIATION_ACC, 0, amount)]
         self._simple(ts, unit, c.MEMORIAL, "M", f"Afschrijving inventaris {m:02d}-{y}", legs)

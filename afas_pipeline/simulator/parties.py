@@ -86,33 +86,59 @@ _SUPPLIERS = (
     "Google Cloud",
     "Vastgoed Beheer",
 )
-# Suppliers abroad, with their legal form: EU services billed under reverse charge.
-_SUPPLIERS_ABROAD = {"Microsoft Ireland": "Operations Ltd.", "Google Cloud": "EMEA Ltd."}
-# The creditors created as the 3rd and 6th are these two, so every history has them.
-_FIXED_SUPPLIERS = {60_003: "Microsoft Ireland", 60_006: "Google Cloud"}
+# Suppliers abroad, with their legal form and country: their services are billed under
+# reverse charge, from inside the EU (Ireland) or from outside it (Switzerland, the UK).
+_SUPPLIERS_ABROAD = {
+    "Microsoft Ireland": ("Operations Ltd.", "IE"),
+    "Google Cloud": ("EMEA Ltd.", "IE"),
+    "Proton": ("AG", "CH"),
+    "Xero": ("(UK) Ltd.", "GB"),
+}
+# The creditors created as the 3rd, 6th, 10th and 12th are these, so every history has them
+# (the two outside the EU only these).
+_FIXED_SUPPLIERS = {
+    60_003: "Microsoft Ireland",
+    60_006: "Google Cloud",
+    60_010: "Proton",
+    60_012: "Xero",
+}
 # The two biggest suppliers number their invoices per year from 1 ("2026-0001"), so their
 # numbers recur at each other: the same number at another creditor is no duplicate.
 YEARLY_NUMBERING = 1
 _YEARLY_SUPPLIERS = frozenset({60_001, 60_002})
-# Every eighth debtor is abroad (Belgium, Germany), on its own collect account.
+# Every eighth debtor is abroad, on its own collect account: most in the EU (Belgium,
+# Germany: intra-community supplies), some outside it (the UK, Switzerland: exports).
 _ABROAD_EVERY = 8
-_DEBTOR_COUNTRIES = {"BE": ("BV", "NV", "BVBA"), "DE": ("GmbH", "GmbH & Co. KG", "AG")}
-_BANKS = ("ABNA", "INGB", "RABO", "TRIO", "KNAB", "BUNQ", "ASNB", "SNSB")
-_IE_BANKS = ("AIBK", "BOFI", "IPBS")
+_DEBTOR_COUNTRIES = {
+    "BE": ("BV", "NV", "BVBA"),
+    "DE": ("GmbH", "GmbH & Co. KG", "AG"),
+    "GB": ("Ltd.", "PLC"),
+    "CH": ("AG", "GmbH", "SA"),
+}
+_DEBTOR_COUNTRY_CHOICE = ("BE", "DE", "BE", "DE", "GB", "CH")
+# The member states of the EU (ISO 3166 codes).
+EU_COUNTRIES = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+})  # fmt: skip
+# The bank part of an IBAN per country: bank codes to choose from (none: digits only) and
+# the number of digits that follow.
+_BBAN = {
+    "NL": (("ABNA", "INGB", "RABO", "TRIO", "KNAB", "BUNQ", "ASNB", "SNSB"), 10),
+    "IE": (("AIBK", "BOFI", "IPBS"), 14),
+    "GB": (("NWBK", "BARC", "HBUK", "LOYD"), 14),
+    "BE": ((), 12),
+    "DE": ((), 18),
+    "CH": ((), 17),
+}
 
 
 def _iban(rng: random.Random, country: str = "NL") -> str:
     """A valid IBAN of `country` (ISO 13616 check digits)."""
-    if country == "NL":
-        bban = rng.choice(_BANKS) + f"{rng.randrange(10**10):010d}"
-    elif country == "IE":
-        bban = rng.choice(_IE_BANKS) + f"{rng.randrange(10**14):014d}"
-    else:
-        bban = (
-            f"{rng.randrange(10**12):012d}" if country == "BE" else f"{rng.randrange(10**18):018d}"
-        )
-    digits = "".join(str(int(ch, 36)) for ch in bban + country + "00")
-    return f"{country}{98 - int(digits) % 97:02d}{bban}"
+    banks, digits = _BBAN[country]
+    bban = (rng.choice(banks) if banks else "") + f"{rng.randrange(10**digits):0{digits}d}"
+    number = "".join(str(int(ch, 36)) for ch in bban + country + "00")
+    return f"{country}{98 - int(number) % 97:02d}{bban}"
 
 
 def _vat_number(rng: random.Random, country: str) -> str:
@@ -122,6 +148,10 @@ def _vat_number(rng: random.Random, country: str) -> str:
         return f"BE0{rng.randrange(10**9):09d}"
     if country == "IE":
         return f"IE{rng.randrange(10**7):07d}{rng.choice('ABCDEFGHKLMNPRSTWX')}"
+    if country == "GB":
+        return f"GB{rng.randrange(10**8, 10**9)}"
+    if country == "CH":  # the UID with its VAT suffix (MWST)
+        return f"CHE{rng.randrange(10**8, 10**9)}MWST"
     return f"DE{rng.randrange(10**8, 10**9)}"
 
 
@@ -162,6 +192,7 @@ def new_party(h: History, side: str, created: int, modified: int, *, prospect: b
         created=created,
         modified=modified,
         prospect=prospect,
+        country=country,
         style=style,
         counter=rng.randint(0, 200) if style == YEARLY_NUMBERING else rng.randint(100, 9_000),
     )
@@ -175,12 +206,13 @@ def _name(rng: random.Random, side: str, number: int) -> tuple[str, str]:
     if side == "C":
         supplier = _FIXED_SUPPLIERS.get(number) or rng.choice(_SUPPLIERS)
         if supplier in _SUPPLIERS_ABROAD:
-            return f"{supplier} {_SUPPLIERS_ABROAD[supplier]}", "IE"
+            legal, country = _SUPPLIERS_ABROAD[supplier]
+            return f"{supplier} {legal}", country
         legal = rng.choice(("B.V.", "Nederland B.V.", "N.V.", ""))
         return f"{supplier} {legal}".strip(), "NL"
     words = [rng.choice(_PREFIXES), rng.choice(_CORES)]
     if number % _ABROAD_EVERY == 3:
-        country = rng.choice(tuple(_DEBTOR_COUNTRIES))
+        country = rng.choice(_DEBTOR_COUNTRY_CHOICE)
         return " ".join([*words, rng.choice(_DEBTOR_COUNTRIES[country])]), country
     return " ".join(p for p in (*words, rng.choice(_SUFFIXES)) if p), "NL"
 
@@ -191,8 +223,11 @@ def _collect_account(side: str, country: str) -> str:
     return c.CREDITORS if country == "NL" else c.CREDITORS_ABROAD
 
 
-def is_abroad(party: Party) -> bool:
-    return party.collect in (c.DEBTORS_ABROAD, c.CREDITORS_ABROAD)
+def region(party: Party) -> str:
+    """Where the party is for VAT: "domestic", "eu" (another EU country) or "non_eu"."""
+    if party.country == "NL":
+        return "domestic"
+    return "eu" if party.country in EU_COUNTRIES else "non_eu"
 
 
 def pick(h: History, side: str) -> str:

@@ -2,8 +2,9 @@
 
 The generator records what it planted (`PlantedLog`); `visible()` keeps what the current state
 still shows, so a problem the product corrected through FiEntries, or the generator paid or
-deleted meanwhile, is no longer part of the truth. The open suspense items are not recorded
-at all: they are computed from the current state, with the product's matching rule.
+deleted meanwhile, is no longer part of the truth. The open suspense items and the
+intercompany differences are not recorded at all: they are computed from the current state,
+with the product's matching rule and the mirror rule of the current accounts.
 """
 
 from __future__ import annotations
@@ -92,11 +93,33 @@ class RoundingDifference:
 
 
 @dataclass(frozen=True)
+class IntercompanyDifference:
+    """(e) A period end at which two administrations' current accounts with each other do not
+    mirror. `balance` is debit - credit of every live line on `account` in `unit_id` with a
+    (Year, Period) up to and including (`year`, `period`), from the first year's period 0 on;
+    `counterparty_balance` the same of `counterparty_account` in `counterparty_unit_id`;
+    `difference` = balance + counterparty_balance, never zero here. One row per pair
+    (`chart.INTERCOMPANY`, `unit_id` the holding) and period 1-12 of every year up to the
+    current period; the period 0 of a later year would repeat the period 12 before it."""
+
+    unit_id: int
+    counterparty_unit_id: int
+    account: str
+    counterparty_account: str
+    year: int
+    period: int
+    balance: Decimal
+    counterparty_balance: Decimal
+    difference: Decimal
+
+
+@dataclass(frozen=True)
 class PlantedProblems:
     suspense_receipts: tuple[SuspenseReceipt, ...] = ()
     duplicate_invoices: tuple[DuplicateInvoice, ...] = ()
     vat_mismatches: tuple[VatMismatch, ...] = ()
     rounding_differences: tuple[RoundingDifference, ...] = ()
+    intercompany_differences: tuple[IntercompanyDifference, ...] = ()
 
 
 @dataclass
@@ -112,8 +135,8 @@ def cents_decimal(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
-def visible(books: Books, log: PlantedLog) -> PlantedProblems:
-    """The planted problems that are still visible in the current state."""
+def visible(books: Books, log: PlantedLog, today: date) -> PlantedProblems:
+    """The planted problems that are still visible in the current state, on `today`."""
 
     def open_balance(unit: int, debtor: str, invoice: str) -> int | None:
         return books.open_balance(unit, "D", debtor, invoice)
@@ -137,6 +160,7 @@ def visible(books: Books, log: PlantedLog) -> PlantedProblems:
                 and open_balance(p.unit_id, p.debtor_id, p.invoice_id) == int(p.difference * 100)
             ),
         ),
+        intercompany_differences=intercompany_differences(books, today),
     )
 
 
@@ -171,6 +195,45 @@ def judge_vat(books: Books, unit: int, entry_no: int, code: str) -> VatMismatch 
         cents_decimal(c.vat_amount(net, vc.rate_bp)),
         cents_decimal(booked),
     )
+
+
+def intercompany_differences(books: Books, today: date) -> tuple[IntercompanyDifference, ...]:
+    """Every period end, up to the current period, at which a pair of current accounts does
+    not mirror (`IntercompanyDifference`), in (pair, year, period) order."""
+    st = books.lines
+    movements: Counter[tuple[int, str, int, int]] = Counter()
+    for i in books.intercompany_rows:
+        if st.alive[i]:
+            movements[(st.unit[i], st.account[i], st.year[i], st.period[i])] += (
+                st.debit[i] - st.credit[i]
+            )
+    if not movements:
+        return ()
+    first_year = min(year for _, _, year, _ in movements)
+    ends = [(y, p) for y in range(first_year, today.year + 1) for p in range(13)]
+    ends = [end for end in ends if end <= (today.year, today.month)]
+    found = []
+    for pair in c.INTERCOMPANY:
+        sides = ((pair.unit, pair.account), (pair.counterparty, pair.counterparty_account))
+        balances = [0, 0]
+        for year, period in ends:
+            for k, (unit, account) in enumerate(sides):
+                balances[k] += movements[(unit, account, year, period)]
+            if period and sum(balances):
+                found.append(
+                    IntercompanyDifference(
+                        pair.unit,
+                        pair.counterparty,
+                        pair.account,
+                        pair.counterparty_account,
+                        year,
+                        period,
+                        cents_decimal(balances[0]),
+                        cents_decimal(balances[1]),
+                        cents_decimal(sum(balances)),
+                    )
+                )
+    return tuple(found)
 
 
 def _keep(items: list, predicate: Callable) -> tuple:

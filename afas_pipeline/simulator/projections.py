@@ -30,8 +30,9 @@ def cents_to_decimal(expr: pl.Expr) -> pl.Expr:
 
 
 def journal_lines_frame(store: LineStore, *, unsigned_vat: bool) -> pl.DataFrame:
-    """DWH_Financiele_mutaties: the live lines. The store keeps VatAmt signed on the VAT code's
-    own side; `unsigned_vat` shows its absolute value instead (both conventions exist)."""
+    """DWH_Financiele_mutaties: the live lines, with every contract field (the optional DimAx2
+    last). The store keeps VatAmt signed on the VAT code's own side; `unsigned_vat` shows its
+    absolute value instead (both conventions exist)."""
     s = pl.Series
     raw = pl.DataFrame(
         [
@@ -54,6 +55,7 @@ def journal_lines_frame(store: LineStore, *, unsigned_vat: bool) -> pl.DataFrame
             s("VatAmt", store.vat_amt, pl.Int64),
             s("Description", store.description, pl.String),
             s("DimAx1", store.dim, pl.String),
+            s("DimAx2", store.dim2, pl.String),
             s("Created", store.created, pl.Int64),
             s("Mutatie_datum", store.modified, pl.Int64),
             s("_alive", store.alive, pl.UInt8),
@@ -71,7 +73,7 @@ def journal_lines_frame(store: LineStore, *, unsigned_vat: bool) -> pl.DataFrame
             cents_to_decimal(vat_amt.abs() if unsigned_vat else vat_amt).alias("VatAmt"),
             (col("Created", "Mutatie_datum") * 1_000_000).cast(pl.Datetime("us")),
         )
-        .select(FINANCIAL_MUTATIONS.field_ids)
+        .select(f.id for f in FINANCIAL_MUTATIONS.all_fields)
     )
 
 
@@ -221,20 +223,64 @@ def changed_days_frame(books: Books) -> pl.DataFrame:
     )
 
 
-def period_balance_frame(lines: pl.DataFrame) -> pl.DataFrame:
-    """AFAS's movement per administration, period and account, aggregated from the live lines."""
+def period_balance_frame(lines: pl.DataFrame, first_year: int, last_year: int) -> pl.DataFrame:
+    """Profit_Period_balance: AFAS's movement per administration, period and account from the
+    live lines, and period 0 of every later year as AFAS's year end (jaarafsluiting) computes it.
+
+    The first year's period 0 is the sum of its lines (the opening balance), as any period is.
+    Period 0 of a year Y after it has no lines: it holds, per balance-sheet account, the balance
+    at the end of Y - 1 (all its lines up to then, from the first period 0 on), and the result
+    account (`chart.RESULT`) also carries the results of every year up to Y - 1, as the P&L
+    accounts start every year from zero. A debit balance shows as Debit, a credit balance as
+    Credit; an account whose balance is zero has no row. Recomputed from the current lines, so
+    a late change to an earlier year moves the periods 0 after it."""
+    dec = pl.Decimal(18, 2)
+    col = pl.col
+    movements = lines.group_by("UnitId", "Year", "Period", col("AccountNo").alias("AccountNr")).agg(
+        col("AmtDebit").sum().cast(dec).alias("Debit"),
+        col("AmtCredit").sum().cast(dec).alias("Credit"),
+    )
     accounts = pl.DataFrame(
         {"AccountNr": [a.number for a in c.CHART], "AccountDesc": [a.description for a in c.CHART]}
     )
-    dec = pl.Decimal(18, 2)
     return (
-        lines.group_by("UnitId", "Year", "Period", pl.col("AccountNo").alias("AccountNr"))
-        .agg(
-            pl.col("AmtDebit").sum().cast(dec).alias("Debit"),
-            pl.col("AmtCredit").sum().cast(dec).alias("Credit"),
-        )
-        .with_columns((pl.col("Debit") - pl.col("Credit")).cast(dec).alias("Balance"))
+        pl.concat([movements, _opening_balances(movements, first_year, last_year)])
+        .with_columns((col("Debit") - col("Credit")).cast(dec).alias("Balance"))
         .join(accounts, on="AccountNr", how="left")
         .select(PERIOD_BALANCE.field_ids)
         .sort("UnitId", "Year", "Period", "AccountNr")
+    )
+
+
+def _opening_balances(movements: pl.DataFrame, first_year: int, last_year: int) -> pl.DataFrame:
+    """Period 0 of the years first_year + 1 .. last_year, from the movements per period."""
+    col, dec = pl.col, pl.Decimal(18, 2)
+    profit_and_loss = [a.number for a in c.CHART if a.type == "W"]
+    per_year = (
+        movements.filter(col("Year") < last_year)
+        .with_columns(
+            pl.when(col("AccountNr").is_in(profit_and_loss))
+            .then(pl.lit(c.RESULT))
+            .otherwise(col("AccountNr"))
+            .alias("AccountNr")
+        )
+        .group_by("UnitId", "Year", "AccountNr")
+        .agg((col("Debit") - col("Credit")).sum().alias("net"))
+    )
+    closed = pl.DataFrame({"closed": pl.int_range(first_year, last_year, eager=True)})
+    zero = pl.lit(0).cast(dec)
+    return (
+        per_year.join(closed.cast(pl.Int64), how="cross")
+        .filter(col("Year") <= col("closed"))
+        .group_by("UnitId", "closed", "AccountNr")
+        .agg(col("net").sum().cast(dec))
+        .filter(col("net") != 0)
+        .select(
+            "UnitId",
+            (col("closed") + 1).alias("Year"),
+            pl.lit(0, pl.Int64).alias("Period"),
+            "AccountNr",
+            pl.max_horizontal(col("net"), zero).alias("Debit"),
+            pl.max_horizontal(-col("net"), zero).alias("Credit"),
+        )
     )

@@ -15,7 +15,7 @@ from afas_pipeline.simulator.books import (
     vat_lines,
     weekday,
 )
-from afas_pipeline.simulator.parties import YEARLY_NUMBERING, is_abroad, pick
+from afas_pipeline.simulator.parties import YEARLY_NUMBERING, pick, region
 from afas_pipeline.simulator.planted import DuplicateInvoice, cents_decimal
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ DUPLICATE_KINDS = {
 }
 # Share of purchase invoices paid before they are entered in the books.
 _ENTERED_LATE_SHARE = 0.04
+# Share of cost lines booked on a cost carrier: most goods for resale, few overheads.
+_CARRIED_GOODS_SHARE, _CARRIED_OVERHEAD_SHARE = 0.6, 0.1
 
 
 class Draft(NamedTuple):
@@ -91,7 +93,7 @@ def _draft(h: History, unit: int, day: int, *, wrong_vat: bool) -> Draft:
     party = h.books.creditors[creditor]
     inv_day = max(day - rng.randint(0, 3), h.start_day)
     invoice = next_supplier_invoice(party, h.books.year_period(inv_day)[0])
-    costs = [_cost_line(rng, unit, abroad=is_abroad(party)) for _ in range(rng.choice((1, 1, 2)))]
+    costs = [_cost_line(rng, unit, region(party)) for _ in range(rng.choice((1, 1, 2)))]
     nets = [h.amount(350) for _ in costs]
     rates = [c.VAT_BY_CODE[code].rate_bp for _, code, _ in costs]
     if wrong_vat:
@@ -107,11 +109,12 @@ def _draft(h: History, unit: int, day: int, *, wrong_vat: bool) -> Draft:
     return Draft(creditor, invoice, inv_day, tuple(costs), tuple(nets), tuple(vats), gross)
 
 
-def _cost_line(rng: random.Random, unit: int, *, abroad: bool) -> tuple[str, str, str]:
-    """(account, VAT code, text) of a cost line: EU services from abroad are reverse charged,
-    the trading company (administration 2) mostly buys goods for resale."""
-    if abroad:
-        return c.SOFTWARE, "8", "Cloudabonnement"
+def _cost_line(rng: random.Random, unit: int, where: str) -> tuple[str, str, str]:
+    """(account, VAT code, text) of a cost line: services from abroad are reverse charged,
+    from inside the EU (code 8) or outside it (code 11); the trading company (administration
+    2) mostly buys goods for resale."""
+    if where != "domestic":
+        return c.SOFTWARE, "8" if where == "eu" else "11", "Cloudabonnement"
     if unit == 2 and rng.random() < 0.6:
         return c.COST_OF_SALES, "5", "Inkoop handelsgoederen"
     return rng.choice(_COST_ACCOUNTS)
@@ -125,8 +128,10 @@ def book_purchase(h: History, ts: int, unit: int, draft: Draft) -> int:
     desc, gross, creditor = f"{invoice} {party.name}", draft.gross, draft.creditor
     lines = [Line(party.collect, day, inv_day, invoice, invoice, 0, gross, desc, creditor=creditor)]
     for (acc, code, text), net, vat in zip(draft.costs, draft.nets, draft.vats, strict=True):
+        share = _CARRIED_GOODS_SHARE if acc == c.COST_OF_SALES else _CARRIED_OVERHEAD_SHARE
+        dims = h.dim(), h.cost_carrier(share)
         lines.append(
-            Line(acc, day, inv_day, invoice, invoice, net, 0, text, None, None, code, vat, h.dim())
+            Line(acc, day, inv_day, invoice, invoice, net, 0, text, None, None, code, vat, *dims)
         )
     coded = [(acc, code) for acc, code, _ in draft.costs]
     vats = list(draft.vats)

@@ -6,19 +6,22 @@ from typing import TYPE_CHECKING
 
 from afas_pipeline.simulator import chart as c
 from afas_pipeline.simulator.books import DAY, Line, sales_invoice, vat_lines, weekday
-from afas_pipeline.simulator.parties import is_abroad, pick
+from afas_pipeline.simulator.parties import pick, region
 from afas_pipeline.simulator.planted import RoundingDifference, cents_decimal
 
 if TYPE_CHECKING:
     from afas_pipeline.simulator.history import History
 
-_SALES_ACCOUNTS = (
-    ((c.REVENUE_HIGH, "1"),) * 14
+# (revenue account, VAT code) per region of the debtor: at home 21 %, 9 % or exempt (courses:
+# education is exempt from VAT); to businesses in another EU country an intra-community
+# supply at 0 % (ICP); outside the EU an export at 0 %.
+_SALES_ACCOUNTS = {
+    "domestic": ((c.REVENUE_HIGH, "1"),) * 14
     + ((c.REVENUE_LOW, "2"),) * 4
-    + ((c.REVENUE_ZERO, "3"),) * 2
-    + ((c.REVENUE_EXEMPT, "9"),)  # courses: education is exempt from VAT
-)
-_SALES_ABROAD = ((c.REVENUE_ZERO, "3"),)
+    + ((c.REVENUE_EXEMPT, "9"),),
+    "eu": ((c.REVENUE_EU, "10"),),
+    "non_eu": ((c.REVENUE_ZERO, "3"),),
+}
 _PRODUCTS = (
     "Levering goederen",
     "Dienstverlening",
@@ -33,6 +36,8 @@ _PRODUCTS = (
 
 # Share of sales paid before the invoice is booked (a web order, a deposit on an order).
 _PREPAID_SHARE = 0.04
+# Share of revenue lines booked on a cost carrier (a product line).
+_CARRIED_SHARE = 0.6
 
 
 def ev_sale(h: History, ts: int, unit: int, planted: str | None) -> None:
@@ -68,8 +73,7 @@ def draft_invoice(
     year, n = h.books.next_number(unit, "F", inv_day)
     invoice, voucher = sales_invoice(year, n), f"V{year}{n:06d}"
     party = h.books.debtors[debtor]
-    # Deliveries to businesses abroad in the EU are intra-community supplies at 0 %.
-    choices = _SALES_ABROAD if is_abroad(party) else _SALES_ACCOUNTS
+    choices = _SALES_ACCOUNTS[region(party)]
     revenue = [rng.choice(choices) for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))]
     nets = [h.amount(600) for _ in revenue]
     if wrong_vat:
@@ -102,6 +106,7 @@ def draft_invoice(
                 code,
                 vat,
                 h.dim(),
+                h.cost_carrier(_CARRIED_SHARE),
             )
         )
     return lines + vat_lines(revenue, vats, inv_day, voucher, invoice, credit=True)
@@ -148,7 +153,7 @@ def ev_credit_note(
         return  # deleted or paid meanwhile
     st = books.lines
     revenue = [
-        (st.account[i], st.vat_code[i], st.credit[i], st.dim[i])
+        (st.account[i], st.vat_code[i], st.credit[i], (st.dim[i], st.dim2[i]))
         for i in rows
         if st.vat_code[i] is not None and st.account[i] not in c.VAT_ACCOUNTS
     ]
@@ -162,10 +167,10 @@ def ev_credit_note(
     party = books.debtors[debtor]
     desc = f"Creditnota {invoice} {party.name}"
     lines = [Line(party.collect, day, day, voucher, invoice, 0, credited, desc, debtor=debtor)]
-    for (account, code, net, dim), vat in zip(revenue, vats, strict=True):
+    for (account, code, net, (dim, dim2)), vat in zip(revenue, vats, strict=True):
         # VatAmt is kept on the code's own side (sales: credit - debit), negative here.
         line = Line(account, day, day, voucher, invoice, net, 0, desc, vat_code=code, vat_amt=-vat)
-        lines.append(line._replace(dim=dim))
+        lines.append(line._replace(dim=dim, dim2=dim2))
     coded = [(account, code) for account, code, _, _ in revenue]
     lines += vat_lines(coded, vats, day, voucher, invoice, credit=False)
     books.book(ts, unit, c.SALES, lines)

@@ -565,7 +565,7 @@ def real_client(env: Environment) -> TestClient:
 def test_real_connectors_page_back_to_the_whole_table(
     shared_real: Environment, connector_id: str
 ) -> None:
-    spec = CONNECTORS[connector_id]
+    spec = shared_real.served_spec(connector_id)
     order = ",".join(spec.key)
     with real_client(shared_real) as client:
         pages, skip = [], 0
@@ -616,6 +616,33 @@ def test_real_partition_filter_matches_polars(shared_real: Environment) -> None:
         (pl.col("Mutatie_datum") >= start) & (pl.col("Mutatie_datum") < start + timedelta(days=1))
     )
     assert len(rows) == expected.height > 0
+
+
+@pytest.mark.parametrize("has_it", [True, False], ids=["with", "without"])
+def test_real_cost_carrier_field_in_metainfo_and_rows(has_it: bool) -> None:
+    """The optional DimAx2 is served last, in metainfo and rows, or not at all; a filter on it
+    works where the connector has it and is refused where it does not."""
+    env = Environment(SimulatorConfig(journal_lines=1500, now=NOW, cost_carrier_field=has_it))
+    contract = CONNECTORS[MUTATIONS]
+    wanted = [*contract.field_ids, "DimAx2"] if has_it else list(contract.field_ids)
+    with real_client(env) as client:
+        fields = client.get(f"{BASE}/metainfo/get/{MUTATIONS}").json()["fields"]
+        assert [f["id"] for f in fields] == wanted
+        if has_it:
+            assert {k: fields[-1][k] for k in ("dataType", "label", "length")} == {
+                "dataType": "string",
+                "label": "Kostendrager",
+                "length": 16,
+            }
+        assert list(rows_of(client, MUTATIONS, take="1")[0]) == wanted
+        params = {"filterfieldids": "DimAx2", "filtervalues": "P100", "operatortypes": "1"}
+        everything = {**params, "skip": "-1", "take": "-1"}
+        response = client.get(f"{BASE}/connectors/{MUTATIONS}", params=everything)
+    if has_it:
+        carried = env.rows(MUTATIONS).filter(pl.col("DimAx2") == "P100").height
+        assert len(response.json()["rows"]) == carried > 0
+    else:
+        assert_afas_error(response, 500, "Connector field 'DimAx2' not found")
 
 
 def test_real_token_and_metainfo(shared_real: Environment) -> None:

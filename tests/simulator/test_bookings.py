@@ -4,7 +4,7 @@ invoices, migrated opening items, suspense cleared by hand, reverse charge and e
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -68,17 +68,23 @@ def test_a_supplier_invoice_number_recurs_at_other_creditors(lines: pl.DataFrame
     assert shared.filter(pl.col("CreditorId") > 1).height >= 3
 
 
-def test_services_from_abroad_are_reverse_charged(lines: pl.DataFrame) -> None:
-    """Code 8: the cost line carries the code and its VAT; the VAT is booked both receivable
-    (1500) and payable (1530), both with the code; the creditor is owed the net only."""
+@pytest.mark.parametrize(("code", "countries"), [("8", {"IE"}), ("11", {"CH", "GB"})])
+def test_services_from_abroad_are_reverse_charged(
+    env: Environment, lines: pl.DataFrame, code: str, countries: set[str]
+) -> None:
+    """Code 8 (from the EU, rubriek 4b) and 11 (from outside it, 4a): the cost line carries the
+    code and its VAT; the VAT is booked both receivable (1500) and payable (1530), both with
+    the code; the creditor is owed the net only."""
     entries = lines.filter(
         pl.struct("UnitId", "EntryNo").is_in(
-            lines.filter(pl.col("VatCode") == "8")
+            lines.filter(pl.col("VatCode") == code)
             .select(pl.struct("UnitId", "EntryNo"))
             .to_series()
         )
     )
     assert entries.select("UnitId", "EntryNo").n_unique() >= 5
+    creditors = entries.join(env.rows("DWH_Crediteuren"), on="CreditorId")
+    assert set(creditors["VatNr"].str.slice(0, 2)) == countries
     per_entry = entries.group_by("UnitId", "EntryNo").agg(
         pl.col("AmtCredit").filter(pl.col("CreditorId").is_not_null()).sum().alias("owed"),
         pl.col("AccountNo").filter(pl.col("CreditorId").is_not_null()).first().alias("collect"),
@@ -93,7 +99,49 @@ def test_services_from_abroad_are_reverse_charged(lines: pl.DataFrame) -> None:
     assert (per_entry["payable"] == per_entry["vat"]).all()
     assert (per_entry["vat"] > 0).all()
     assert set(per_entry["collect"]) == {"1610"}
-    assert per_entry["VatCode"].to_list() == [["8"]] * per_entry.height
+    assert per_entry["VatCode"].to_list() == [[code]] * per_entry.height
+
+
+def test_sales_codes_follow_where_the_customer_is(env: Environment, lines: pl.DataFrame) -> None:
+    """At home 21 % and 9 % (and exempt); to a business in another EU country with its VAT
+    number an intra-community supply at 0 % (code 10 on 8040: rubriek 3b and the ICP
+    listing); outside the EU an export at 0 % (code 3 on 8020: 3a). Neither books VAT."""
+    debtors = env.rows("DWH_Debiteuren").select(
+        "DebtorId", "VatNr", pl.col("IBAN").str.slice(0, 2).alias("country")
+    )
+    invoices = lines.filter((pl.col("JournalId") == "20") & pl.col("DebtorId").is_not_null())
+    revenue = (
+        lines.filter(pl.col("VatAmt").is_not_null() & (pl.col("JournalId") == "20"))
+        .join(invoices.select("UnitId", "EntryNo", "DebtorId").unique(), on=["UnitId", "EntryNo"])
+        .join(debtors, left_on="DebtorId_right", right_on="DebtorId")
+    )
+    planted = {(p.unit_id, p.entry_no) for p in env.planted.vat_mismatches}
+    fair = revenue.filter(
+        ~pl.struct("UnitId", "EntryNo").is_in([{"UnitId": u, "EntryNo": e} for u, e in planted])
+    )
+    per_country = fair.group_by("country").agg(pl.col("VatCode").unique().sort())
+    assert dict(per_country.iter_rows()) == {
+        "NL": ["1", "2", "9"],
+        "BE": ["10"],
+        "DE": ["10"],
+        "GB": ["3"],
+        "CH": ["3"],
+    }
+    icp = fair.filter(pl.col("VatCode") == "10")
+    assert icp.select("UnitId", "EntryNo").n_unique() >= 10
+    assert set(icp["AccountNo"]) == {"8040"}
+    assert icp["VatNr"].str.contains(r"^(BE0\d{9}|DE\d{9})$").all()
+    exports = fair.filter(pl.col("VatCode") == "3")
+    assert exports.select("UnitId", "EntryNo").n_unique() >= 3
+    assert set(exports["AccountNo"]) == {"8020"}
+    assert (pl.concat([icp, exports])["VatAmt"] == 0).all()
+    entries = pl.concat([icp, exports]).select("UnitId", "EntryNo").unique()
+    vat_lines = lines.join(entries, on=["UnitId", "EntryNo"]).filter(
+        pl.col("AccountNo").is_in(list(chart.VAT_ACCOUNTS))
+    )
+    assert vat_lines.is_empty()
+    for code in ("1", "2", "5", "6"):  # 21 % and 9 %, sold and bought
+        assert lines.filter(pl.col("VatCode") == code).height >= 20
 
 
 def test_exempt_sales_carry_the_code_and_no_vat(lines: pl.DataFrame) -> None:
@@ -221,15 +269,19 @@ def test_the_open_list_shows_a_payment_before_its_invoice_as_a_credit_item(side:
 def test_opening_items_are_migrated_after_the_fact(
     env: Environment, lines: pl.DataFrame, side: Side
 ) -> None:
-    """One entry per administration in the opening-balance journal, dated on the first day
-    of the history but booked weeks later, under the previous system's numbers."""
+    """One entry per administration in the opening-balance journal, in period 0 of the first
+    year and dated 1 January but booked weeks into the history, under the previous system's
+    numbers and their invoice dates before 1 January."""
     migration = lines.filter(pl.col("JournalId") == "70")
     entries = migration.group_by("UnitId").agg(
         pl.col("EntryNo").n_unique().alias("entries"), pl.col("EntryNo").first()
     )
     assert entries.height == 3
     assert (entries["entries"] == 1).all()
-    assert set(migration["EntryDate"]) == {lines["EntryDate"].min()}
+    first_year = lines["Year"].min()
+    assert set(migration.select("Year", "Period", "EntryDate").iter_rows()) == {
+        (first_year, 0, date(first_year, 1, 1))
+    }
     for unit, _, entry_no in entries.iter_rows():
         before = lines.filter((pl.col("UnitId") == unit) & (pl.col("EntryNo") < entry_no))
         assert before["EntryNo"].n_unique() >= 10  # the first weeks are numbered lower
@@ -249,6 +301,7 @@ def test_opening_items_are_migrated_after_the_fact(
     assert (listed["AmtInvoice"] == listed[side.invoice_side]).all()
     assert (listed[side.date] == listed["VoucherDate"]).all()
     assert (listed[side.date] < listed["EntryDate"]).all()
+    assert (items["VoucherDate"] < date(first_year, 1, 1)).all()
     due = pl.col(side.date) + pl.duration(days=pl.col(side.term).cast(pl.Int64))
     terms = listed.join(env.rows(side.parties), on=side.party).with_columns(due.alias("due"))
     assert (terms["ExpDate"] == terms["due"]).all()
@@ -278,3 +331,30 @@ def test_suspense_is_cleared_by_hand_before_and_after_the_receipt(lines: pl.Data
     )
     assert to_debtor.height == pairs.height
     assert to_debtor["InvoiceId"].str.starts_with("F").all()
+
+
+def test_cost_carriers_on_revenue_and_direct_costs(lines: pl.DataFrame) -> None:
+    """DimAx2 (kostendrager): a product line on most revenue and cost-of-sales lines, on few
+    overheads, never on the balance sheet; a credit note keeps its invoice line's carrier."""
+    carried = lines.filter(pl.col("DimAx2").is_not_null())
+    assert set(carried["DimAx2"]) == set(chart.COST_CARRIERS)
+    assert {chart.ACCOUNTS_BY_NUMBER[a].type for a in carried["AccountNo"]} == {"W"}
+
+    def share(frame: pl.DataFrame) -> float:
+        assert frame.height >= 20
+        return frame["DimAx2"].is_not_null().mean()  # type: ignore[return-value]
+
+    revenue = lines.filter(
+        pl.col("AccountNo").str.starts_with("80") & (pl.col("JournalId") == "20")
+    )
+    cost_of_sales = lines.filter(pl.col("AccountNo") == chart.COST_OF_SALES)
+    overheads = lines.filter(pl.col("AccountNo").is_in(["4100", "4200", "4300", "4400", "4500"]))
+    assert 0.45 < share(revenue) < 0.75
+    assert 0.45 < share(cost_of_sales) < 0.75
+    assert 0.02 < share(overheads) < 0.2
+    notes = _debtor_lines(lines, "20", "AmtCredit").select("UnitId", "EntryNo")
+    key = ["UnitId", "InvoiceId", "AccountNo", "DimAx2"]
+    note_lines = lines.join(notes, on=["UnitId", "EntryNo"]).filter(pl.col("VatAmt").is_not_null())
+    invoice_lines = revenue.filter(pl.col("AmtCredit") > 0).select(key).unique()
+    assert note_lines["DimAx2"].drop_nulls().len() >= 2
+    assert note_lines.join(invoice_lines, on=key, how="anti", nulls_equal=True).is_empty()

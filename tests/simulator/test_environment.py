@@ -34,9 +34,12 @@ def _all_rows(env: Environment) -> dict[str, pl.DataFrame]:
 
 @pytest.mark.parametrize("connector_id", list(CONNECTORS))
 def test_columns_and_dtypes_follow_the_contract(env: Environment, connector_id: str) -> None:
-    spec = CONNECTORS[connector_id]
+    spec = env.served_spec(connector_id)
     frame = env.rows(connector_id)
     assert frame.columns == list(spec.field_ids)
+    # The contract's fields, and its optional ones (DimAx2) last, as this environment has them.
+    contract = CONNECTORS[connector_id]
+    assert spec.fields == contract.fields + contract.optional_fields
     for f in spec.fields:
         dtype = frame.schema[f.id]
         if f.data_type == "decimal":
@@ -45,6 +48,19 @@ def test_columns_and_dtypes_follow_the_contract(env: Environment, connector_id: 
             assert dtype == chart.polars_type(f.data_type), f.id
     assert frame.height > 0
     assert frame.select(spec.key).is_duplicated().sum() == 0
+
+
+def test_an_environment_without_the_cost_carrier_field() -> None:
+    """`cost_carrier_field=False`: DWH_Financiele_mutaties lacks the optional DimAx2, as a
+    connector set up without it; the rest of the rows is the same."""
+    with_it = Environment(SMALL).rows("DWH_Financiele_mutaties")
+    without = Environment(replace(SMALL, cost_carrier_field=False))
+    served = without.served_spec("DWH_Financiele_mutaties")
+    assert served.field_ids == CONNECTORS["DWH_Financiele_mutaties"].field_ids
+    rows = without.rows("DWH_Financiele_mutaties")
+    assert rows.columns == list(CONNECTORS["DWH_Financiele_mutaties"].field_ids)
+    assert rows.equals(with_it.drop("DimAx2"))
+    assert with_it["DimAx2"].drop_nulls().len() > 0
 
 
 def test_unknown_connector(env: Environment) -> None:
@@ -206,8 +222,15 @@ def test_reference_data(env: Environment) -> None:
     assert home.height > abroad.height > 0
     assert home["IBAN"].str.contains(r"^NL\d{2}[A-Z]{4}\d{10}$").all()
     assert home["VatNr"].str.contains(r"^NL\d{9}B01$").all()
-    assert abroad["IBAN"].str.contains(r"^(BE\d{14}|DE\d{20})$").all()
-    assert abroad["VatNr"].str.contains(r"^(BE0\d{9}|DE\d{9})$").all()
+    # Abroad: most in the EU (ICP supplies need their VAT number), some outside it (exports).
+    country = abroad["IBAN"].str.slice(0, 2)
+    assert set(country) == {"BE", "DE", "GB", "CH"}
+    assert 0 < country.is_in(["GB", "CH"]).sum() < country.is_in(["BE", "DE"]).sum()
+    assert (abroad["VatNr"].str.slice(0, 2) == country).all()
+    assert (
+        abroad["IBAN"].str.contains(r"^(BE\d{14}|DE\d{20}|GB\d{2}[A-Z]{4}\d{14}|CH\d{19})$").all()
+    )
+    assert abroad["VatNr"].str.contains(r"^(BE0\d{9}|DE\d{9}|GB\d{9}|CHE\d{9}MWST)$").all()
     assert abroad["ChOfCommNr"].is_null().all()  # no Dutch KvK number; empty is null
     assert home["ChOfCommNr"].is_not_null().all()
     creditors = env.rows("DWH_Crediteuren")
@@ -215,8 +238,11 @@ def test_reference_data(env: Environment) -> None:
     assert set(foreign["CreditorName"]) >= {
         "Microsoft Ireland Operations Ltd.",
         "Google Cloud EMEA Ltd.",
+        "Proton AG",
+        "Xero (UK) Ltd.",
     }
-    assert foreign["IBAN"].str.contains(r"^IE\d{2}[A-Z]{4}\d{14}$").all()
+    assert foreign["IBAN"].str.contains(r"^(IE\d{2}|GB\d{2})[A-Z]{4}\d{14}$|^CH\d{19}$").all()
+    assert (foreign["VatNr"].str.slice(0, 2) == foreign["IBAN"].str.slice(0, 2)).all()
     ibans = pl.concat([debtors["IBAN"], creditors["IBAN"]]).to_list()
     assert all(_iban_is_valid(iban) for iban in ibans)
 
@@ -289,11 +315,11 @@ def test_a_connector_can_lose_fields_and_serve_the_optional_ones() -> None:
     assert "VatAmt" in CONNECTORS[lines].field_ids  # the contract is untouched
     with pytest.raises(ValueError, match="has no fields"):
         env.remove_fields(lines, ["Nope"])
-    env.remove_fields(lines, [])
+    env.remove_fields(lines, ["DimAx2"])  # an optional field can be removed too
     assert env.rows(lines).columns == list(CONNECTORS[lines].field_ids)
-    with_optional = Environment(SimulatorConfig(journal_lines=3000, now=NOW, optional_fields=True))
-    frame = with_optional.rows(lines)
-    assert frame.columns[-1] == "DimAx2"
+    env.remove_fields(lines, [])
+    frame = env.rows(lines)
+    assert frame.columns == [*CONNECTORS[lines].field_ids, "DimAx2"]
     assert frame["DimAx2"].drop_nulls().len() > 0
 
 

@@ -148,6 +148,8 @@ REJECTIONS = [
     ({"header": {"Year": 2025, "Peri": 8}}, "period 8 of the year 2025 is blocked."),
     ({"header": {"UnId": 2, "Year": 2025, "Peri": 11}}, "period 11 of the year 2025 is blocked."),
     ({"header": {"Peri": 13}}, "period 13 of the year 2026 does not exist"),
+    # Period 0 of a year after the first is the year end's, not anyone's to book in.
+    ({"header": {"Peri": 0}}, "period 0 of the year 2026 holds the opening balance"),
     ({"header": {"Year": 2031}}, "of the year 2031 does not exist"),
     # The open header does not help a line whose dates fall in a blocked period.
     ({"line": {"EnDa": "2025-08-10"}}, "Date '10-8-2025' belongs to a blocked period."),
@@ -298,9 +300,11 @@ def test_delete_rejections(env: Environment) -> None:
 
 def test_delete_open_sales_invoice_updates_open_items(env: Environment) -> None:
     items = env.rows("Profit_Debtor_Invoices").filter(
-        (pl.col("UnitId") == 3) & (pl.col("Balance") == pl.col("AmtInvoice"))
+        (pl.col("UnitId") == 3)
+        & (pl.col("Balance") == pl.col("AmtInvoice"))
+        & pl.col("InvoiceNr").str.starts_with("F")  # a sales invoice, not an opening item
     )
-    invoice = items.row(-1, named=True)
+    invoice = items.sort("NookPieceDate").row(-1, named=True)  # in a period still open
     lines = env.rows("DWH_Financiele_mutaties")
     entry_no = lines.filter(
         (pl.col("UnitId") == 3) & (pl.col("InvoiceId") == invoice["InvoiceNr"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import polars as pl
@@ -49,15 +49,31 @@ def test_keys_unique_and_seq_numbers_contiguous(lines: pl.DataFrame) -> None:
 
 
 def test_year_and_period_follow_the_entry_date(lines: pl.DataFrame) -> None:
+    """Except the opening balance: period 0 of the first year, dated 1 January."""
+    opening = pl.col("Period") == 0
     wrong = lines.filter(
-        (pl.col("Year") != pl.col("EntryDate").dt.year())
-        | (pl.col("Period") != pl.col("EntryDate").dt.month())
+        ~opening
+        & (
+            (pl.col("Year") != pl.col("EntryDate").dt.year())
+            | (pl.col("Period") != pl.col("EntryDate").dt.month())
+        )
     )
     assert wrong.is_empty()
+    first_year = lines["Year"].min()
+    in_period_0 = lines.filter(opening)
+    assert set(in_period_0["JournalId"]) == {chart.OPENING_BOOK}
+    assert set(in_period_0["Year"]) == {first_year}
+    assert set(in_period_0["EntryDate"]) == {date(first_year, 1, 1)}
 
 
 def test_period_balance_is_the_aggregation_of_lines(env: Environment, lines: pl.DataFrame) -> None:
+    """Every period's movement, the first year's period 0 included; the periods 0 that the
+    year end computes are tested in test_year_end.py."""
+    first_year = lines["Year"].min()
     pb = env.rows("Profit_Period_balance")
+    trial = pb.group_by("UnitId", "Year", "Period").agg(pl.col("Balance").sum())
+    assert (trial["Balance"] == Decimal("0.00")).all()
+    pb = pb.filter((pl.col("Period") > 0) | (pl.col("Year") == first_year))
     direct = (
         lines.group_by("UnitId", "Year", "Period", pl.col("AccountNo").alias("AccountNr"))
         .agg(pl.col("AmtDebit").sum().alias("D"), pl.col("AmtCredit").sum().alias("C"))
@@ -68,8 +84,6 @@ def test_period_balance_is_the_aggregation_of_lines(env: Environment, lines: pl.
     ).is_empty()
     assert direct.filter(pl.col("Debit").is_null() | pl.col("D").is_null()).is_empty()
     assert (pb["Balance"] == pb["Debit"] - pb["Credit"]).all()
-    trial = pb.group_by("UnitId", "Year", "Period").agg(pl.col("Balance").sum())
-    assert (trial["Balance"] == Decimal("0.00")).all()
     assert pb["AccountDesc"].null_count() == 0
 
 

@@ -112,6 +112,12 @@ def test_vat_amount_sign_option() -> None:
         SimulatorConfig(vat_amount_sign="negative")
 
 
+def test_cost_carrier_option() -> None:
+    parse = build_arg_parser().parse_args
+    assert simulator_config(parse([])).cost_carrier_field is True
+    assert simulator_config(parse(["--no-cost-carrier"])).cost_carrier_field is False
+
+
 def test_simulator_process_serves_and_stops() -> None:
     args = ["--scale", "3000", "--now", "2025-11-20T12:00", "--error-503-rate", "0"]
     with SimulatorProcess(args, startup_timeout=60) as simulator:
