@@ -28,7 +28,7 @@ ACCOUNTS = [
     ("1500", "Te vorderen btw", "B", "Activa", False, False, False, None),
     ("1510", "Af te dragen btw hoog", "B", "Passiva", False, False, False, None),
     ("1600", "Crediteuren", "B", "Passiva", False, True, False, None),
-    ("1710", "R/C Boekhoud Holding B.V.", "B", "Passiva", False, False, False, None),
+    ("1750", "R/C Boekhoud Holding B.V.", "B", "Passiva", False, False, False, None),
     ("4100", "Huur", "W", "Kosten", False, False, True, "5"),
     ("4600", "Afschrijvingskosten", "W", "Kosten", False, False, False, None),
     ("4800", "Management fee holding", "W", "Kosten", False, False, False, None),
@@ -80,11 +80,11 @@ ENTRIES = [
     Entry(2, 1, "70", "2025-01-01", "2025-01-02T09:30", (gl("1100", "2000.00"), gl("0500", credit="2000.00")), "BB2025", period=0),
     Entry(2, 2, "20", "2025-05-05", "2025-05-05T10:00", _sale("F2025-001", "D200", "500.00", "105.00"), "V2025-001"),
     Entry(2, 3, "50", "2025-06-01", "2025-06-01T10:00", (gl("1100", "605.00"), deb("D200", credit="605.00", invoice="F2025-001")), "B2025-001"),
-    Entry(2, 4, "80", "2025-11-30", "2025-11-30T12:00", (gl("4800", "300.00"), gl("1710", credit="300.00")), "M2025-001"),
+    Entry(2, 4, "80", "2025-11-30", "2025-11-30T12:00", (gl("4800", "300.00"), gl("1750", credit="300.00")), "M2025-001"),
     Entry(2, 5, "50", "2025-12-15", "2025-12-15T10:00", (gl("4900", "20.00"), gl("1100", credit="20.00")), "B2025-002"),
     # February's fee, booked in March: a timing difference at the end of February.
-    Entry(2, 6, "80", "2026-03-02", "2026-03-02T12:00", (gl("4800", "300.00"), gl("1710", credit="300.00")), "M2026-001"),
-    Entry(2, 7, "50", "2026-03-31", "2026-03-31T17:00", (gl("1710", "300.00"), gl("1100", credit="300.00")), "B2026-001"),
+    Entry(2, 6, "80", "2026-03-02", "2026-03-02T12:00", (gl("4800", "300.00"), gl("1750", credit="300.00")), "M2026-001"),
+    Entry(2, 7, "50", "2026-03-31", "2026-03-31T17:00", (gl("1750", "300.00"), gl("1100", credit="300.00")), "B2026-001"),
     Entry(2, 8, "50", "2026-03-31", "2026-03-31T18:00", (gl("5100", "40.00"), gl("1100", credit="40.00")), "B2026-002"),
 ]  # fmt: skip
 
@@ -103,10 +103,8 @@ AFAS_OPENINGS = {
     (2, 2026, "0590"): "-180.00",
     (2, 2026, "1100"): "2585.00",
     (2, 2026, "1510"): "-105.00",
-    (2, 2026, "1710"): "-300.00",
+    (2, 2026, "1750"): "-300.00",
 }
-
-INTERCOMPANY = [(1, "1410", 2), (1, "8200", None), (2, "1710", 1), (2, "4800", None)]
 
 
 def two_year_books() -> Books:

@@ -5,6 +5,7 @@ correction that should not be. A perfect score is zero everywhere."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import duckdb
 
@@ -33,7 +34,11 @@ class Scorecard:
         return not any(self.misses.values()) and not any(self.false_alarms.values())
 
 
-def score(marts: duckdb.DuckDBPyConnection, planted: PlantedProblems) -> Scorecard:
+def score(
+    marts: duckdb.DuckDBPyConnection, planted: PlantedProblems, simulator_today: date
+) -> Scorecard:
+    """`simulator_today`: the simulator's clock, up to whose month the truth lists period ends
+    (the build's today, from the machine's clock, may be later)."""
     card = Scorecard()
     card.compare(
         "suspense_items",
@@ -107,6 +112,31 @@ def score(marts: duckdb.DuckDBPyConnection, planted: PlantedProblems) -> Scoreca
                 marts,
                 "select administration_id, party_type, party_id, invoice_id, invoice_amount, "
                 "difference from rec_rounding_differences where status = 'open'",
+            )
+        ),
+    )
+    card.compare(
+        "intercompany_differences",
+        {
+            (
+                p.unit_id,
+                p.counterparty_unit_id,
+                p.year,
+                p.period,
+                p.balance,
+                p.counterparty_balance,
+                p.difference,
+            )
+            for p in planted.intercompany_differences
+        },
+        # Period 0 of a later year repeats the period 12 before it; the truth lists 1-12.
+        set(
+            rows(
+                marts,
+                "select administration_id, counterparty_administration_id, fiscal_year, period, "
+                "balance, counterparty_balance, difference from rec_intercompany "
+                "where status <> 'ok' and period > 0 and fiscal_year * 100 + period <= ?",
+                simulator_today.year * 100 + simulator_today.month,
             )
         ),
     )

@@ -181,7 +181,7 @@ def test_every_planted_problem_is_found_and_nothing_else(
     for kind in ("suspense_receipts", "duplicate_invoices", "vat_mismatches"):
         assert getattr(planted, kind), kind
     assert planted.rounding_differences
-    card = score(marts, planted)
+    card = score(marts, planted, loaded_pipeline.simulator.environment.now().date())
     assert card.perfect, (card.counts, card.misses, card.false_alarms)
 
 
@@ -433,9 +433,15 @@ def test_other_seeds_and_vat_sign_conventions_score_perfectly(
     with dg.DagsterInstance.ephemeral() as instance:
         Pipeline(simulator, tmp_path / "data", instance).run_ok(HISTORY_START, NOW.date())
     planted = simulator.environment.planted
-    kinds = ("suspense_receipts", "duplicate_invoices", "vat_mismatches", "rounding_differences")
+    kinds = (
+        "suspense_receipts",
+        "duplicate_invoices",
+        "vat_mismatches",
+        "rounding_differences",
+        "intercompany_differences",
+    )
     assert all(getattr(planted, kind) for kind in kinds)  # something to find, of every kind
     with marts_connection(tmp_path / "data") as con:
-        card = score(con, planted)
+        card = score(con, planted, simulator.environment.now().date())
     assert sum(len(found) for found in card.misses.values()) == 0, card.misses
     assert sum(len(found) for found in card.false_alarms.values()) == 0, card.false_alarms

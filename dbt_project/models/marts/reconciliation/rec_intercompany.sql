@@ -3,7 +3,8 @@
 -- intercompany_accounts, those with a counterparty) must be zero, one side's receivable being
 -- the other's payable. A difference (one side booked another amount, or a period later, or not
 -- at all) is a finding; in the consolidation it is the eliminatieverschil. One row per pair
--- (A the lower administration) and period.
+-- (A the lower administration) and period that has begun by today (a later period would only
+-- repeat the current one's difference).
 with
 
 trial_balance as (
@@ -12,6 +13,10 @@ trial_balance as (
 
 intercompany as (
     select * from {{ ref('intercompany_accounts') }}
+),
+
+dates as (
+    select * from {{ ref('int_dates_as_of') }}
 ),
 
 balances as (
@@ -27,6 +32,8 @@ balances as (
     inner join trial_balance
         on intercompany.administration_id = trial_balance.administration_id
         and intercompany.account_code = trial_balance.account_code
+    inner join dates
+        on coalesce(trial_balance.period_start_date, dates.today) <= dates.today
     where intercompany.counterparty_administration_id is not null
     group by all
 ),
