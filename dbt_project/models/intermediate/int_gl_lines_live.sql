@@ -41,6 +41,7 @@ live as (
         lines.vat_code,
         lines.vat_amount,
         lines.cost_centre,
+        lines.cost_carrier,
         lines.description,
         lines.created_at,
         lines.modified_at,

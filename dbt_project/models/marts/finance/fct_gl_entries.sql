@@ -1,37 +1,79 @@
--- One row per live journal line (deleted lines left out), amounts exact.
+-- One row per live journal line (deleted lines left out), amounts exact, with the names an
+-- analyst reads (administration, journal, account) and the account's running balance: the
+-- trial balance's opening of the line's period (in period 0 what the year carried forward)
+-- plus the lines up to it in that period, in booking order (entry date, entry, line). So the last line of an account in a period ends
+-- at that period's closing balance in fct_trial_balance, openings from AFAS included.
 with
 
 lines as (
     select * from {{ ref('int_gl_lines_live') }}
 ),
 
+trial_balance as (
+    select * from {{ ref('fct_trial_balance') }}
+),
+
+administrations as (
+    select * from {{ ref('stg_afas__administrations') }}
+),
+
+journals as (
+    select * from {{ ref('stg_afas__journals') }}
+),
+
+accounts as (
+    select * from {{ ref('stg_afas__accounts') }}
+),
+
 final as (
     select
-        administration_id,
-        entry_no,
-        seq_no,
-        fiscal_year,
-        period,
-        journal_id,
-        account_code,
-        debtor_id,
-        creditor_id,
-        entry_date,
-        voucher_date,
-        voucher_no,
-        invoice_id,
-        debit,
-        credit,
-        amount,
-        vat_code,
-        vat_amount,
-        cost_centre,
-        description,
-        created_at,
-        modified_at,
-        account_type,
-        is_correction_posting
+        lines.administration_id,
+        administrations.administration_name,
+        lines.entry_no,
+        lines.seq_no,
+        lines.fiscal_year,
+        lines.period,
+        lines.journal_id,
+        journals.journal_name,
+        lines.account_code,
+        accounts.account_name,
+        lines.debtor_id,
+        lines.creditor_id,
+        lines.entry_date,
+        lines.voucher_date,
+        lines.voucher_no,
+        lines.invoice_id,
+        lines.debit,
+        lines.credit,
+        lines.amount,
+        {{ money(
+            'trial_balance.opening_balance + trial_balance.carried_forward + sum(lines.amount) over ('
+            ~ 'partition by lines.administration_id, lines.account_code, lines.fiscal_year, '
+            ~ 'lines.period order by lines.entry_date, lines.entry_no, lines.seq_no '
+            ~ 'rows between unbounded preceding and current row)'
+        ) }} as running_balance,
+        lines.vat_code,
+        lines.vat_amount,
+        lines.cost_centre,
+        lines.cost_carrier,
+        lines.description,
+        lines.created_at,
+        lines.modified_at,
+        lines.account_type,
+        lines.is_correction_posting
     from lines
+    left join trial_balance
+        on lines.administration_id = trial_balance.administration_id
+        and lines.account_code = trial_balance.account_code
+        and lines.fiscal_year = trial_balance.fiscal_year
+        and lines.period = trial_balance.period
+    left join administrations
+        on lines.administration_id = administrations.administration_id
+    left join journals
+        on lines.administration_id = journals.administration_id
+        and lines.journal_id = journals.journal_id
+    left join accounts
+        on lines.account_code = accounts.account_code
 )
 
 select * from final
