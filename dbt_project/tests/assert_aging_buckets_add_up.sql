@@ -28,13 +28,13 @@ buckets as (
         'debtor ' || debtor_id as party,
         total_open
     from ar_aging
-    where not_due + days_1_30 + days_31_60 + days_61_90 + days_over_90 <> total_open
+    where {{ aging_bucket_total() }} <> total_open
     union all
     select
         'creditor ' || creditor_id as party,
         total_open
     from ap_aging
-    where not_due + days_1_30 + days_31_60 + days_61_90 + days_over_90 <> total_open
+    where {{ aging_bucket_total() }} <> total_open
 ),
 
 totals as (
