@@ -57,6 +57,7 @@ class Line:
     vat_amt: str | None = None
     description: str | None = None
     voucher_date: str | None = None
+    cost_centre: str | None = None  # DimAx1
 
 
 def gl(account: str, debit: str = "0", credit: str = "0", **more: Any) -> Line:
@@ -158,7 +159,7 @@ class Books:
                         self.collect_account(ln), ln.debtor, ln.creditor, entry_day,
                         voucher_day, e.voucher_no, ln.invoice, money(ln.debit),
                         money(ln.credit), ln.vat, money(ln.vat_amt), ln.description,
-                        None, created, modified,
+                        ln.cost_centre, created, modified,
                     )
                 )  # fmt: skip
         return frame(CONNECTORS["DWH_Financiele_mutaties"], rows)

@@ -1,7 +1,7 @@
 """Two years of a small group's books, typed out by hand, across a year end: AFAS's opening
 balance entry in period 0 of the first year, AFAS's own period 0 of the second (computed at the
-year end: no lines), a fixed asset bought and depreciated, and a management fee between the two
-administrations that the subsidiary books a month late.
+year end: no lines), a fixed asset bought and depreciated (on cost centre 200; the rent on 100),
+and a management fee between the two administrations that the subsidiary books a month late.
 
 The truth of the statements, the cash flow, the consolidation and the intercompany check is
 typed out below the books (EXPECTED_*), worked out by hand.
@@ -65,16 +65,16 @@ ENTRIES = [
     Entry(1, 1, "70", "2025-01-01", "2025-01-02T09:00", (gl("1100", "10000.00"), gl("0200", "5000.00"), gl("0500", credit="15000.00")), "BB2025", period=0),
     Entry(1, 2, "20", "2025-03-10", "2025-03-10T10:00", _sale("F2025-001", "D100", "1000.00", "210.00"), "V2025-001"),
     Entry(1, 3, "50", "2025-03-20", "2025-03-20T10:00", (gl("1100", "1210.00"), deb("D100", credit="1210.00", invoice="F2025-001")), "B2025-001"),
-    Entry(1, 4, "80", "2025-06-30", "2025-06-30T16:00", (gl("4600", "500.00"), gl("0210", credit="500.00")), "M2025-001"),
+    Entry(1, 4, "80", "2025-06-30", "2025-06-30T16:00", (gl("4600", "500.00", cost_centre="200"), gl("0210", credit="500.00")), "M2025-001"),
     Entry(1, 5, "10", "2025-09-15", "2025-09-15T10:00", (cred("C200", credit="2420.00", invoice="K-77"), gl("0200", "2000.00", vat="5", vat_amt="420.00"), gl("1500", "420.00", vat="5")), "K-77"),
     Entry(1, 6, "50", "2025-10-01", "2025-10-01T10:00", (cred("C200", "2420.00", invoice="K-77"), gl("1100", credit="2420.00")), "B2025-002"),
     Entry(1, 7, "80", "2025-11-30", "2025-11-30T12:00", (gl("1410", "300.00"), gl("8200", credit="300.00")), "M2025-002"),
-    Entry(1, 8, "50", "2025-12-31", "2025-12-31T12:00", (gl("4100", "400.00"), gl("1100", credit="400.00")), "B2025-003"),
+    Entry(1, 8, "50", "2025-12-31", "2025-12-31T12:00", (gl("4100", "400.00", cost_centre="100"), gl("1100", credit="400.00")), "B2025-003"),
     # 2026: no beginbalans entry; AFAS computed period 0 at the year end (AFAS_OPENINGS).
     Entry(1, 9, "20", "2026-02-10", "2026-02-10T10:00", _sale("F2026-001", "D100", "2000.00", "420.00"), "V2026-001"),
     Entry(1, 10, "80", "2026-02-28", "2026-02-28T12:00", (gl("1410", "300.00"), gl("8200", credit="300.00")), "M2026-001"),
     Entry(1, 11, "50", "2026-03-05", "2026-03-05T10:00", (gl("1100", "2420.00"), deb("D100", credit="2420.00", invoice="F2026-001")), "B2026-001"),
-    Entry(1, 12, "80", "2026-03-31", "2026-03-31T16:00", (gl("4600", "250.00"), gl("0210", credit="250.00")), "M2026-002"),
+    Entry(1, 12, "80", "2026-03-31", "2026-03-31T16:00", (gl("4600", "250.00", cost_centre="200"), gl("0210", credit="250.00")), "M2026-002"),
     Entry(1, 13, "50", "2026-03-31", "2026-03-31T17:00", (gl("1100", "300.00"), gl("1410", credit="300.00")), "B2026-002"),
     # Administration 2, the subsidiary.
     Entry(2, 1, "70", "2025-01-01", "2025-01-02T09:30", (gl("1100", "2000.00"), gl("0500", credit="2000.00")), "BB2025", period=0),

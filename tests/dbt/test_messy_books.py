@@ -3,6 +3,11 @@ against a truth typed out by hand: the second source of truth beside the simulat
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime
@@ -16,6 +21,7 @@ import pytest
 from afas_pipeline.afas import AfasClient, AfasSettings
 from afas_pipeline.extract.specs import field_meanings
 from afas_pipeline.runner import failures
+from afas_pipeline.warehouse import DBT_PROJECT_DIR, dbt_executable
 from afas_pipeline.writeback import WritebackOptions, run_writeback
 from afas_pipeline.writeback.posting import HELD, WOULD_POST
 from tests.books import messy
@@ -236,6 +242,60 @@ def test_the_aging_uses_afas_due_dates(marts: duckdb.DuckDBPyConnection) -> None
         )
     )
     assert found == messy.EXPECTED_AR_AGING
+
+
+def _rebuild(warehouse_dir: Path, model: str, dbt_vars: dict) -> subprocess.CompletedProcess:
+    """`model` rebuilt with `dbt_vars` in the warehouse of `warehouse_dir` (dbt's own files
+    there too, so the project's manifest stays as the pipeline parsed it)."""
+    return subprocess.run(
+        [
+            dbt_executable(), "run", "--select", model, "--vars", json.dumps(dbt_vars),
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(warehouse_dir / "target"),
+            "--log-path", str(warehouse_dir / "logs"),
+        ],
+        env={**os.environ, "AFAS_PIPELINE_DATA_DIR": str(warehouse_dir)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+
+
+def test_the_aging_by_invoice_date_in_buckets_of_ones_choice(loaded: Path, tmp_path: Path) -> None:
+    shutil.copy(loaded / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    dbt_vars = {"aging_basis": "invoice_date", "aging_bucket_days": [10, 40]}
+    build = _rebuild(tmp_path, "rpt_ar_aging", dbt_vars)
+    assert build.returncode == 0, build.stdout
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        aging = records(con, "select * from marts.rpt_ar_aging")
+        items = rows(
+            con,
+            "select administration_id, debtor_id, as_of_date - invoice_date, open_amount "
+            "from marts.fct_ar_open_items",
+        )
+    # The same open items, aged by hand from their invoice dates.
+    buckets = ("days_0_10", "days_11_40", "days_over_40")
+    expected: dict[tuple, dict[str, Decimal]] = defaultdict(
+        lambda: dict.fromkeys(buckets, Decimal("0.00"))
+    )
+    for unit, debtor, age, amount in items:
+        bucket = buckets[0] if age <= 10 else buckets[1] if age <= 40 else buckets[2]
+        expected[(unit, debtor)][bucket] += amount
+    assert list(aging[0]) == [
+        "administration_id", "debtor_id", "debtor_name", "as_of_date", *buckets,
+        "total_open", "open_items",
+    ]  # fmt: skip
+    found = {(r["administration_id"], r["debtor_id"]): {b: r[b] for b in buckets} for r in aging}
+    assert found == expected
+    assert any(v["days_over_40"] for v in found.values())  # all three buckets are used
+    assert any(v["days_11_40"] for v in found.values())
+
+
+def test_an_aging_basis_it_does_not_know_is_refused_by_name(loaded: Path, tmp_path: Path) -> None:
+    shutil.copy(loaded / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    build = _rebuild(tmp_path, "rpt_ar_aging", {"aging_basis": "vervaldatum"})
+    assert build.returncode != 0
+    assert "var aging_basis must be 'due_date' or 'invoice_date', not 'vervaldatum'" in build.stdout
 
 
 def test_trial_balance_closing_balances(marts: duckdb.DuckDBPyConnection) -> None:

@@ -168,3 +168,50 @@ def test_the_unmapped_account_fails_its_finding(run: Loaded) -> None:
     ]
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_the_gl_runs_each_account_balance_from_its_opening(
+    marts: duckdb.DuckDBPyConnection,
+) -> None:
+    # 2026 has no beginbalans entry: the bank's running balance starts from AFAS's period 0.
+    assert rows(
+        marts,
+        "select fiscal_year, period, entry_no, running_balance from fct_gl_entries "
+        "where administration_id = 1 and account_code = '1100' order by all",
+    ) == [
+        (2025, 0, 1, Decimal("10000.00")),
+        (2025, 3, 3, Decimal("11210.00")),
+        (2025, 10, 6, Decimal("8790.00")),
+        (2025, 12, 8, Decimal("8390.00")),
+        (2026, 3, 11, Decimal("10810.00")),
+        (2026, 3, 13, Decimal("11110.00")),
+    ]
+    assert rows(
+        marts,
+        "select administration_name, journal_name, account_name from fct_gl_entries "
+        "where administration_id = 2 and entry_no = 7 and account_code = '1750'",
+    ) == [("Boekhoud Handel B.V.", "Bank", "R/C Boekhoud Holding B.V.")]
+
+
+def test_the_profit_and_loss_per_cost_centre_adds_up_to_the_statement(
+    marts: duckdb.DuckDBPyConnection,
+) -> None:
+    assert rows(
+        marts,
+        "select fiscal_year, period, cost_centre, line_code, account_code, period_result, "
+        "ytd_result from rpt_profit_and_loss_by_cost_centre "
+        "where administration_id = 1 and cost_centre is not null order by all",
+    ) == [
+        (2025, 6, "200", "AFS", "4600", Decimal("-500.00"), Decimal("-500.00")),
+        (2025, 12, "100", "OBK", "4100", Decimal("-400.00"), Decimal("-400.00")),
+        (2026, 3, "200", "AFS", "4600", Decimal("-250.00"), Decimal("-250.00")),
+    ]
+    # Revenue carries no cost centre: its own group, so the split adds up to the statement
+    # (2026: revenue 2,000.00 and fee 300.00, depreciation 250.00).
+    for query in (
+        "select sum(period_result) from rpt_profit_and_loss_by_cost_centre "
+        "where administration_id = 1 and fiscal_year = 2026",
+        "select sum(period_result) from rpt_profit_and_loss where administration_id = 1 "
+        "and fiscal_year = 2026 and line_type = 'line' and line_code = 'RES'",
+    ):
+        assert rows(marts, query) == [(Decimal("2050.00"),)]
