@@ -441,7 +441,15 @@ def test_other_seeds_and_vat_sign_conventions_score_perfectly(
         "intercompany_differences",
     )
     assert all(getattr(planted, kind) for kind in kinds)  # something to find, of every kind
+    lines = simulator.environment.rows("DWH_Financiele_mutaties")
     with marts_connection(tmp_path / "data") as con:
         card = score(con, planted, simulator.environment.now().date())
+        carriers = rows(
+            con,
+            "select cost_carrier, count(*) from fct_gl_entries where cost_carrier is not null "
+            "group by all",
+        )
+    # This simulator serves the optional DimAx2: every cost carrier reaches the GL.
+    assert dict(carriers) == dict(lines.group_by("DimAx2").len().drop_nulls().iter_rows())
     assert sum(len(found) for found in card.misses.values()) == 0, card.misses
     assert sum(len(found) for found in card.false_alarms.values()) == 0, card.false_alarms
