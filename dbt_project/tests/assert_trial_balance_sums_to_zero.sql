@@ -79,32 +79,50 @@ results as (
     group by all
 ),
 
+-- Every year after a year with lines opens with that year's closing balances (a P&L account at
+-- zero, the result account also with the result). The first booked year opens from its own
+-- lines or AFAS's period 0 (rec_gl_vs_afas holds that against AFAS), so an empty year before
+-- it is not checked. A missing period 0 counts as an opening of zero.
+booked_years as (
+    select distinct
+        administration_id,
+        fiscal_year
+    from trial_balance
+    where debit <> 0 or credit <> 0
+),
+
 badly_carried as (
     select
-        opening.administration_id,
-        opening.fiscal_year,
+        previous.administration_id,
+        previous.fiscal_year + 1 as fiscal_year,
         0 as period,
-        'the year end does not carry ' || opening.account_code || ' right' as failure
-    from trial_balance as opening
-    inner join year_ends as previous
-        on opening.administration_id = previous.administration_id
-        and opening.account_code = previous.account_code
-        and opening.fiscal_year = previous.fiscal_year + 1
+        'the year end does not carry ' || previous.account_code || ' right' as failure
+    from year_ends as previous
+    inner join booked_years
+        on previous.administration_id = booked_years.administration_id
+        and previous.fiscal_year = booked_years.fiscal_year
+    inner join (select distinct administration_id, fiscal_year from trial_balance) as next_year
+        on previous.administration_id = next_year.administration_id
+        and previous.fiscal_year + 1 = next_year.fiscal_year
+    left join trial_balance as opening
+        on previous.administration_id = opening.administration_id
+        and previous.account_code = opening.account_code
+        and previous.fiscal_year + 1 = opening.fiscal_year
+        and opening.period = 0
     left join result_accounts
-        on opening.administration_id = result_accounts.administration_id
+        on previous.administration_id = result_accounts.administration_id
     left join results
         on previous.administration_id = results.administration_id
         and previous.fiscal_year = results.fiscal_year
     where
-        opening.period = 0
-        and opening.carried_forward <> case
-            when opening.account_type = 'profit_and_loss' then 0
+        coalesce(opening.carried_forward, 0) <> case
+            when previous.account_type = 'profit_and_loss' then 0
             else previous.year_closing
-                + case
-                    when opening.account_code = result_accounts.result_account_code
-                        then coalesce(results.result, 0)
-                    else 0
-                end
+        end
+        + case
+            when previous.account_code = result_accounts.result_account_code
+                then coalesce(results.result, 0)
+            else 0
         end
 )
 

@@ -4,9 +4,11 @@ the intercompany check, row by row against a truth typed out by hand."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -14,6 +16,7 @@ import pytest
 
 from afas_pipeline.runner import failures
 from tests.books import two_years
+from tests.books.afas import Books
 from tests.books.pipeline import Loaded, load, serving
 from tests.dbt.support import marts_connection, rows
 
@@ -200,11 +203,26 @@ def test_the_profit_and_loss_per_cost_centre_adds_up_to_the_statement(
         marts,
         "select fiscal_year, period, cost_centre, line_code, account_code, period_result, "
         "ytd_result from rpt_profit_and_loss_by_cost_centre "
-        "where administration_id = 1 and cost_centre is not null order by all",
+        "where administration_id = 1 and cost_centre is not null and period_result <> 0 "
+        "order by all",
     ) == [
         (2025, 6, "200", "AFS", "4600", Decimal("-500.00"), Decimal("-500.00")),
         (2025, 12, "100", "OBK", "4100", Decimal("-400.00"), Decimal("-400.00")),
         (2026, 3, "200", "AFS", "4600", Decimal("-250.00"), Decimal("-250.00")),
+    ]
+    # Every period has its year to date, also where the cost centre booked nothing.
+    assert rows(
+        marts,
+        "select fiscal_year, period, cost_centre, ytd_result "
+        "from rpt_profit_and_loss_by_cost_centre where administration_id = 1 "
+        "and account_code = '4600' and period in (5, 7, 12) order by all",
+    ) == [
+        (2025, 5, "200", Decimal("0.00")),
+        (2025, 7, "200", Decimal("-500.00")),
+        (2025, 12, "200", Decimal("-500.00")),
+        (2026, 5, "200", Decimal("-250.00")),
+        (2026, 7, "200", Decimal("-250.00")),
+        (2026, 12, "200", Decimal("-250.00")),
     ]
     # Revenue carries no cost centre: its own group, so the split adds up to the statement
     # (2026: revenue 2,000.00 and fee 300.00, depreciation 250.00).
@@ -215,3 +233,47 @@ def test_the_profit_and_loss_per_cost_centre_adds_up_to_the_statement(
         "and fiscal_year = 2026 and line_type = 'line' and line_code = 'RES'",
     ):
         assert rows(marts, query) == [(Decimal("2050.00"),)]
+
+
+def _without_beginbalans_lines() -> Books:
+    """The books with the 2025 opening as AFAS's own period 0 instead of a beginbalans entry,
+    and an empty year 2024 in AFAS's period list before it."""
+    books = two_years.two_year_books()
+    openings = {
+        (1, 2025, "1100"): "10000.00",
+        (1, 2025, "0200"): "5000.00",
+        (1, 2025, "0500"): "-15000.00",
+        (2, 2025, "1100"): "2000.00",
+        (2, 2025, "0500"): "-2000.00",
+    }
+    return replace(
+        books,
+        years=(2024, *books.years),
+        entries=[e for e in books.entries if e.period != 0],
+        afas_openings={**books.afas_openings, **openings},
+    )
+
+
+@pytest.mark.parametrize(
+    "books",
+    [
+        pytest.param(
+            lambda: replace(two_years.two_year_books(), years=(2025,)), id="2026-unlisted"
+        ),
+        pytest.param(_without_beginbalans_lines, id="afas-opening-after-an-empty-year"),
+    ],
+)
+def test_the_years_open_alike_whatever_afas_lists(
+    books: Callable[[], Books], marts: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """A year missing from AFAS's period list still opens from the year before; an empty year
+    listed before the first booked one does not hide AFAS's opening of that first year."""
+    query = (
+        "select administration_id, account_code, closing_balance from fct_trial_balance "
+        "where fiscal_year = 2026 and period = 3 and closing_balance <> 0 order by all"
+    )
+    with serving(books()) as simulator, dg.DagsterInstance.ephemeral() as i:
+        result = load(simulator, tmp_path / "data", i, END)
+        assert result.success, failures(result)
+    with marts_connection(tmp_path / "data") as other:
+        assert rows(other, query) == rows(marts, query)

@@ -31,7 +31,8 @@ listed as (
 ),
 
 -- Periods lines were booked in that AFAS does not list (none is lost if the list is short),
--- and period 0 of every year (AFAS keeps the opening balance there; it may list it or not).
+-- and period 0 of every year that has periods, lines or AFAS balances (AFAS keeps the opening
+-- balance there; it may list it or not): a year missing from the list still opens.
 unlisted as (
     select distinct
         administration_id,
@@ -43,7 +44,13 @@ unlisted as (
         administration_id,
         fiscal_year,
         0 as period
-    from listed
+    from (
+        select administration_id, fiscal_year from listed
+        union all
+        select administration_id, fiscal_year from lines
+        union all
+        select administration_id, fiscal_year from afas_balances
+    )
 ),
 
 all_periods as (

@@ -5,7 +5,8 @@
 -- goes to the administration's result account (int_result_accounts), as AFAS's year end does.
 -- The first year of an administration opens with its period-0 lines (a beginbalans entry) or,
 -- where the warehouse has none, with AFAS's own period 0 (Profit_Period_balance). rec_gl_vs_afas
--- holds every period 0 against AFAS's.
+-- holds every period 0 against AFAS's (a first year opened from AFAS's own period 0 then
+-- agrees by construction; its later periods and years are the check).
 with
 
 spine as (
@@ -40,6 +41,25 @@ movements as (
     group by all
 ),
 
+-- An administration's first year: the first its lines are booked in (an earlier year AFAS
+-- lists without lines opens nothing), else the first AFAS reports a period 0 for.
+first_years as (
+    select
+        administration_id,
+        coalesce(
+            min(fiscal_year) filter (where source = 'lines'),
+            min(fiscal_year) filter (where source = 'afas')
+        ) as first_year
+    from (
+        select administration_id, fiscal_year, 'lines' as source from lines
+        union all
+        select administration_id, fiscal_year, 'afas' as source
+        from afas_balances
+        where period = 0
+    )
+    group by administration_id
+),
+
 -- AFAS's opening of an administration's first year where the warehouse has no period-0 line.
 afas_openings as (
     select
@@ -48,13 +68,11 @@ afas_openings as (
         afas_balances.account_code,
         afas_balances.balance
     from afas_balances
+    inner join first_years
+        on afas_balances.administration_id = first_years.administration_id
+        and afas_balances.fiscal_year = first_years.first_year
     where
         afas_balances.period = 0
-        and afas_balances.fiscal_year = (
-            select min(spine.fiscal_year)
-            from spine
-            where spine.administration_id = afas_balances.administration_id
-        )
         and not exists (
             select 1
             from lines
