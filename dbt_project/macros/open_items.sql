@@ -128,7 +128,8 @@
             -- Without a known payment term the invoice date counts as due date.
             dates.as_of_date - coalesce(items.due_date, items.invoice_date) as age_days
             {%- else -%}
-            dates.as_of_date - items.invoice_date as age_days
+            -- Without an invoice date the due date counts as invoice date.
+            dates.as_of_date - coalesce(items.invoice_date, items.due_date) as age_days
             {%- endif %}
         from open_on_date
         cross join dates
