@@ -80,10 +80,10 @@ def _reverse_charge(invoice: str, creditor: str, net: str, vat: str, code: str) 
 
 ENTRIES = [
     Entry(1, 1, "20", "2026-01-10", "2026-01-10T10:00", (deb("D100", "1210.00", invoice="F2026-001"), gl("8000", credit="1000.00", vat="1", vat_amt="210.00"), gl("1510", credit="210.00", vat="1")), "F2026-001"),
-    Entry(1, 2, "20", "2026-01-20", "2026-01-20T10:00", (deb("D100", "545.00", invoice="F2026-002"), gl("8010", credit="500.00", vat="2", vat_amt="45.00"), gl("1520", credit="45.00", vat="2")), "F2026-002"),
+    Entry(1, 2, "20", "2026-01-20", "2026-01-20T10:00", (deb("D100", "545.60", invoice="F2026-002"), gl("8010", credit="500.55", vat="2", vat_amt="45.05"), gl("1520", credit="45.05", vat="2")), "F2026-002"),
     Entry(1, 3, "20", "2026-02-05", "2026-02-05T10:00", (deb("D200", "4000.00", invoice="F2026-003"), gl("8040", credit="4000.00", vat="10", vat_amt="0.00")), "F2026-003"),
     Entry(1, 4, "20", "2026-02-12", "2026-02-12T10:00", (deb("D400", "2500.00", invoice="F2026-004"), gl("8020", credit="2500.00", vat="3", vat_amt="0.00")), "F2026-004"),
-    Entry(1, 5, "10", "2026-02-15", "2026-02-15T10:00", (cred("C100", credit="605.00", invoice="K-100"), gl("4300", "500.00", vat="5", vat_amt="105.00"), gl("1500", "105.00", vat="5")), "K-100"),
+    Entry(1, 5, "10", "2026-02-15", "2026-02-15T10:00", (cred("C100", credit="605.12", invoice="K-100"), gl("4300", "500.10", vat="5", vat_amt="105.02"), gl("1500", "105.02", vat="5")), "K-100"),
     Entry(1, 6, "10", "2026-02-20", "2026-02-20T10:00", _reverse_charge("K-200", "C200", "1000.00", "210.00", "8"), "K-200"),
     Entry(1, 7, "10", "2026-03-03", "2026-03-03T10:00", _reverse_charge("K-300", "C300", "300.00", "63.00", "11"), "K-300"),
     # A credit note on part of the first sale.
@@ -94,15 +94,15 @@ ENTRIES = [
     Entry(1, 11, "20", "2026-04-10", "2026-04-10T10:00", (deb("D100", "605.00", invoice="F2026-007"), gl("8000", credit="500.00", vat="1", vat_amt="105.00"), gl("1510", credit="105.00", vat="1")), "F2026-007"),
     # Everything paid, so AFAS's open-item lists are empty.
     Entry(1, 12, "50", "2026-04-15", "2026-04-15T10:00", (
-        gl("1100", "10118.00"),
-        deb("D100", credit="1210.00", invoice="F2026-001"), deb("D100", credit="545.00", invoice="F2026-002"),
+        gl("1100", "10118.60"),
+        deb("D100", credit="1210.00", invoice="F2026-001"), deb("D100", credit="545.60", invoice="F2026-002"),
         deb("D100", "242.00", invoice="F2026-005"), deb("D100", credit="605.00", invoice="F2026-007"),
         deb("D200", credit="4000.00", invoice="F2026-003"), deb("D400", credit="2500.00", invoice="F2026-004"),
         deb("D210", credit="1500.00", invoice="F2026-006"),
     ), "B2026-002"),
     Entry(1, 13, "50", "2026-04-16", "2026-04-16T10:00", (
-        cred("C100", "605.00", invoice="K-100"), cred("C200", "1000.00", invoice="K-200"),
-        cred("C300", "300.00", invoice="K-300"), gl("1100", credit="1905.00"),
+        cred("C100", "605.12", invoice="K-100"), cred("C200", "1000.00", invoice="K-200"),
+        cred("C300", "300.00", invoice="K-300"), gl("1100", credit="1905.12"),
     ), "B2026-003"),
 ]  # fmt: skip
 
@@ -127,12 +127,12 @@ def vat_quarter_books() -> Books:
 # -- the truth, worked out by hand ----------------------------------------------------------
 
 # rpt_vat_return, the first quarter of 2026: rubriek -> (base, VAT); None where the form has no
-# such box. 1a: 1000.00 sold less the 200.00 credited; 5a: 168 + 45 + 63 + 210; 5b: 105 + 210
-# + 63; 5g: 486 - 378, which is the quarter's movement on 1500/1510/1520/1530 with a VAT code
-# (the 300.00 paid on 1510 has none).
+# such box. 1a: 1000.00 sold less the 200.00 credited; 5a: 168.00 + 45.05 + 63.00 + 210.00; 5b:
+# 105.02 + 210.00 + 63.00; 5g: 486.05 - 378.02, which is the quarter's movement on 1500, 1510,
+# 1520 and 1530 with a VAT code (the 300.00 paid on 1510 has none).
 EXPECTED_Q1 = {
     "1a": (D("800.00"), D("168.00")),
-    "1b": (D("500.00"), D("45.00")),
+    "1b": (D("500.55"), D("45.05")),
     "1c": (D("0.00"), D("0.00")),
     "1d": (D("0.00"), D("0.00")),
     "1e": (D("0.00"), None),
@@ -142,14 +142,37 @@ EXPECTED_Q1 = {
     "3c": (D("0.00"), None),
     "4a": (D("300.00"), D("63.00")),
     "4b": (D("1000.00"), D("210.00")),
-    "5a": (None, D("486.00")),
-    "5b": (None, D("378.00")),
-    "5c": (None, D("108.00")),
+    "5a": (None, D("486.05")),
+    "5b": (None, D("378.02")),
+    "5c": (None, D("108.03")),
     "5d": (None, D("0.00")),
     "5e": (None, D("0.00")),
     "5f": (None, D("0.00")),
-    "5g": (None, D("108.00")),
+    "5g": (None, D("108.03")),
     "NI": (D("0.00"), D("0.00")),
+}
+# The same return as filed, in whole euros in the taxpayer's favour: base and VAT owed rounded
+# down, voorbelasting up, 5a-5g from the rounded rubrieken (168 + 45 + 63 + 210; 379).
+EXPECTED_Q1_ROUNDED = {
+    "1a": (D("800"), D("168")),
+    "1b": (D("500"), D("45")),
+    "1c": (D("0"), D("0")),
+    "1d": (D("0"), D("0")),
+    "1e": (D("0"), None),
+    "2a": (D("0"), D("0")),
+    "3a": (D("2500"), None),
+    "3b": (D("5500"), None),
+    "3c": (D("0"), None),
+    "4a": (D("300"), D("63")),
+    "4b": (D("1000"), D("210")),
+    "5a": (None, D("486")),
+    "5b": (None, D("379")),
+    "5c": (None, D("107")),
+    "5d": (None, D("0")),
+    "5e": (None, D("0")),
+    "5f": (None, D("0")),
+    "5g": (None, D("107")),
+    "NI": (D("0"), D("0")),
 }
 # The second quarter: one 21 % sale; every other rubriek zero.
 EXPECTED_Q2_NON_ZERO = {

@@ -38,12 +38,12 @@ def marts(run: Loaded) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
 
 
-def _return(marts: duckdb.DuckDBPyConnection, quarter: int) -> dict[str, tuple]:
+def _return(marts: duckdb.DuckDBPyConnection, quarter: int, suffix: str = "") -> dict[str, tuple]:
     return {
         rubriek: (base, vat)
         for rubriek, base, vat in rows(
             marts,
-            "select rubriek, base_amount, vat_amount from rpt_vat_return "
+            f"select rubriek, base_amount{suffix}, vat_amount{suffix} from rpt_vat_return "
             "where administration_id = 1 and fiscal_year = 2026 and return_period = ? "
             "order by sort_order",
             quarter,
@@ -55,6 +55,26 @@ def test_every_rubriek_of_the_quarter_is_right(marts: duckdb.DuckDBPyConnection)
     found = _return(marts, 1)
     assert list(found) == RUBRIEKEN  # every rubriek, in the form's order
     assert found == vat_quarter.EXPECTED_Q1
+
+
+def test_the_return_as_filed_is_rounded_in_the_taxpayers_favour(
+    marts: duckdb.DuckDBPyConnection,
+) -> None:
+    assert _return(marts, 1, "_rounded") == vat_quarter.EXPECTED_Q1_ROUNDED
+
+
+def test_the_vat_summary_takes_the_reverse_charge_payable_out_of_the_base(
+    marts: duckdb.DuckDBPyConnection,
+) -> None:
+    # The VAT owed on 1530 is neither base nor the code's booked VAT: the base is the net.
+    assert rows(
+        marts,
+        "select vat_code, taxable_base, vat_amount, vat_difference from rpt_vat_summary "
+        "where vat_code in ('8', '11') order by vat_code",
+    ) == [
+        ("11", Decimal("300.00"), Decimal("63.00"), Decimal("0.00")),
+        ("8", Decimal("1000.00"), Decimal("210.00"), Decimal("0.00")),
+    ]
 
 
 def test_each_quarter_holds_only_its_own_periods(marts: duckdb.DuckDBPyConnection) -> None:

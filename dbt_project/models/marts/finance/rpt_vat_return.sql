@@ -4,7 +4,7 @@
 -- where it has not. Rubrieken 1a-4b from the journal lines (int_vat_return_lines); 5a-5g as the
 -- form computes them: 5a = the VAT of 1a-4b, 5b voorbelasting, 5c = 5a - 5b, 5d (kleine-
 -- ondernemersregeling), 5e and 5f (estimates) are not in the ledger: 0, and 5g = 5c - 5d + 5e +
--- 5f, positive to pay, negative to reclaim. 'NI' (niet ingedeeld, not a rubriek of the form)
+-- 5f, positive to pay, negative to reclaim. Exact amounts, and rounded as filed. 'NI' (niet ingedeeld, not a rubriek of the form)
 -- holds what the seed vat_return_rubrieken does not place; it is outside 5a-5g.
 with
 
@@ -72,6 +72,8 @@ return_periods as (
     )
 ),
 
+-- The rubrieken the lines fill; the *_rounded amounts are whole euros in the taxpayer's
+-- favour, as the return is filed: base and VAT owed down, voorbelasting (5b) up.
 per_rubriek as (
     select
         administration_id,
@@ -79,10 +81,13 @@ per_rubriek as (
         return_period,
         rubriek,
         sum(base_amount) as base_amount,
-        sum(vat_amount) as vat_amount
+        sum(vat_amount) as vat_amount,
+        floor(sum(base_amount)) as base_rounded,
+        case when rubriek = '5b' then ceil(sum(vat_amount)) else floor(sum(vat_amount)) end
+            as vat_rounded
     from lines
     where rubriek is not null
-    group by all
+    group by administration_id, fiscal_year, return_period, rubriek
 ),
 
 per_return as (
@@ -90,16 +95,44 @@ per_return as (
         administration_id,
         fiscal_year,
         return_period,
-        coalesce(sum(vat_amount) filter (
-            where rubriek in ('1a', '1b', '1c', '1d', '2a', '4a', '4b')
-        ), 0) as vat_owed,
-        coalesce(sum(vat_amount) filter (where rubriek = '5b'), 0) as input_vat,
-        -- Not in the ledger: the kleineondernemersregeling and estimates are the filer's.
-        0 as small_business_relief,
-        0 as previous_estimates,
-        0 as this_estimate
+        sum(vat_amount) filter (where rubriek in ('1a', '1b', '1c', '1d', '2a', '4a', '4b'))
+            as vat_owed,
+        sum(vat_rounded) filter (where rubriek in ('1a', '1b', '1c', '1d', '2a', '4a', '4b'))
+            as vat_owed_rounded,
+        sum(vat_amount) filter (where rubriek = '5b') as input_vat,
+        sum(vat_rounded) filter (where rubriek = '5b') as input_vat_rounded,
+        -- Not in the ledger: the kleineondernemersregeling (5d) and the estimates (5e, 5f).
+        0 as relief_and_estimates
     from per_rubriek
     group by all
+),
+
+-- 5a, 5c and 5g as the form computes them (5b is a rubriek of the lines; 5d-5f are 0).
+totals as (
+    select administration_id, fiscal_year, return_period, '5a' as rubriek,
+        vat_owed as vat_amount, vat_owed_rounded as vat_rounded
+    from per_return
+    union all
+    select administration_id, fiscal_year, return_period, '5c',
+        coalesce(vat_owed, 0) - coalesce(input_vat, 0),
+        coalesce(vat_owed_rounded, 0) - coalesce(input_vat_rounded, 0)
+    from per_return
+    union all
+    -- 5g = 5c - 5d + 5e + 5f
+    select administration_id, fiscal_year, return_period, '5g',
+        coalesce(vat_owed, 0) - coalesce(input_vat, 0) + relief_and_estimates,
+        coalesce(vat_owed_rounded, 0) - coalesce(input_vat_rounded, 0) + relief_and_estimates
+    from per_return
+),
+
+boxes as (
+    select administration_id, fiscal_year, return_period, rubriek, base_amount, vat_amount,
+        base_rounded, vat_rounded
+    from per_rubriek
+    union all
+    select administration_id, fiscal_year, return_period, rubriek, null, vat_amount, null,
+        vat_rounded
+    from totals
 ),
 
 final as (
@@ -115,34 +148,21 @@ final as (
         rubrieken.rubriek,
         rubrieken.rubriek_name,
         rubrieken.sort_order,
-        case when rubrieken.has_base then {{ money('coalesce(per_rubriek.base_amount, 0)') }} end
+        case when rubrieken.has_base then {{ money('coalesce(boxes.base_amount, 0)') }} end
             as base_amount,
-        case
-            when not rubrieken.has_vat then null
-            when rubrieken.rubriek = '5a' then {{ money('coalesce(per_return.vat_owed, 0)') }}
-            when rubrieken.rubriek = '5b' then {{ money('coalesce(per_return.input_vat, 0)') }}
-            when rubrieken.rubriek = '5c'
-                then {{ money('coalesce(per_return.vat_owed - per_return.input_vat, 0)') }}
-            when rubrieken.rubriek = '5d' then {{ money('coalesce(per_return.small_business_relief, 0)') }}
-            when rubrieken.rubriek = '5e' then {{ money('coalesce(per_return.previous_estimates, 0)') }}
-            when rubrieken.rubriek = '5f' then {{ money('coalesce(per_return.this_estimate, 0)') }}
-            when rubrieken.rubriek = '5g' then {{ money(
-                'coalesce(per_return.vat_owed - per_return.input_vat'
-                ~ ' - per_return.small_business_relief + per_return.previous_estimates'
-                ~ ' + per_return.this_estimate, 0)') }}
-            else {{ money('coalesce(per_rubriek.vat_amount, 0)') }}
-        end as vat_amount
+        case when rubrieken.has_vat then {{ money('coalesce(boxes.vat_amount, 0)') }} end
+            as vat_amount,
+        case when rubrieken.has_base then {{ money('coalesce(boxes.base_rounded, 0)') }} end
+            as base_amount_rounded,
+        case when rubrieken.has_vat then {{ money('coalesce(boxes.vat_rounded, 0)') }} end
+            as vat_amount_rounded
     from return_periods
     cross join rubrieken
-    left join per_rubriek
-        on return_periods.administration_id = per_rubriek.administration_id
-        and return_periods.fiscal_year = per_rubriek.fiscal_year
-        and return_periods.return_period = per_rubriek.return_period
-        and rubrieken.rubriek = per_rubriek.rubriek
-    left join per_return
-        on return_periods.administration_id = per_return.administration_id
-        and return_periods.fiscal_year = per_return.fiscal_year
-        and return_periods.return_period = per_return.return_period
+    left join boxes
+        on return_periods.administration_id = boxes.administration_id
+        and return_periods.fiscal_year = boxes.fiscal_year
+        and return_periods.return_period = boxes.return_period
+        and rubrieken.rubriek = boxes.rubriek
 )
 
 select * from final
