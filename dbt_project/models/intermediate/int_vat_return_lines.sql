@@ -1,3 +1,6 @@
+-- A table: the VAT return, the ICP listing and their checks all read it.
+{{ config(materialized='table') }}
+
 -- Every live journal line with a VAT code, outside period 0 (the opening balance carries no
 -- VAT), placed in its VAT return period and rubriek by the seed vat_return_rubrieken.
 -- A line on a VAT account (a code's VatCode account, or a reverse-charge account the seed
