@@ -25,3 +25,17 @@
 {% macro is_correction_voucher(column) -%}
     coalesce(starts_with({{ column }}, '{{ var("correction_voucher_prefix") }}'), false)
 {%- endmacro %}
+
+{#- The VAT return period (aangiftetijdvak) an AFAS period falls in, by var vat_return_period:
+    'quarter' (periods 1-3 are return period 1, ...) or 'month' (the period itself). -#}
+{% macro vat_return_period(period) -%}
+    {%- set kind = var('vat_return_period') -%}
+    {%- if kind == 'quarter' -%}
+        (({{ period }} - 1) // 3 + 1)
+    {%- elif kind == 'month' -%}
+        ({{ period }})
+    {%- else -%}
+        {{ exceptions.raise_compiler_error(
+            "var vat_return_period must be 'quarter' or 'month', not '" ~ kind ~ "'") }}
+    {%- endif -%}
+{%- endmacro %}

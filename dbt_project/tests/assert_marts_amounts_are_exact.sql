@@ -10,6 +10,8 @@
 -- depends_on: {{ ref('rpt_ar_aging') }}
 -- depends_on: {{ ref('rpt_ap_aging') }}
 -- depends_on: {{ ref('rpt_vat_summary') }}
+-- depends_on: {{ ref('rpt_vat_return') }}
+-- depends_on: {{ ref('rpt_icp_listing') }}
 -- depends_on: {{ ref('rec_gl_vs_afas') }}
 -- depends_on: {{ ref('rec_subledger_vs_control') }}
 -- depends_on: {{ ref('rec_open_items_vs_afas') }}

@@ -94,6 +94,7 @@ class Party:
     name: str
     term_days: int
     collect_account: str
+    vat_nr: str | None = None  # btw-identificatienummer (VatNr)
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ class Books:
         for p in self.debtors if debtors else self.creditors:
             created = datetime(2024, 5, 1, 9, 30)
             common = (
-                p.id, p.name, f"ORG{p.id}", p.name[:10].upper(), None, None, None, None,
+                p.id, p.name, f"ORG{p.id}", p.name[:10].upper(), None, None, p.vat_nr, None,
                 p.collect_account, str(p.term_days), Decimal("0.00"),
             )  # fmt: skip
             rest = ("EUR", False, created, created) if debtors else (False, created, created)

@@ -355,6 +355,8 @@ def test_findings_are_warnings_in_dagster_and_identities_block(run: Loaded) -> N
         "warehouse/rec_rounding_differences",
         "warehouse/rec_open_items_vs_afas",
         "warehouse/rec_gl_vs_afas",
+        # VAT code 12 (reverse charge as some set it up) is not in vat_return_rubrieken.
+        "warehouse/rpt_vat_return",
     }
     # dagster-dbt gives a passing test severity ERROR; a finding that fails is a warning.
     assert {e.severity for e in findings.values() if not e.passed} == {dg.AssetCheckSeverity.WARN}

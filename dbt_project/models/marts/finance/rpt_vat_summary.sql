@@ -1,7 +1,9 @@
 -- VAT per administration, period and VAT code: the taxable base (the net of the revenue and
 -- cost lines carrying the code), the VAT those lines state, the VAT booked on the VAT accounts
 -- (what the return declares), and the VAT the rate gives on the base. All signed on the code's
--- own side: sales (V) credit - debit, purchases (I) debit - credit.
+-- own side: sales (V) credit - debit, purchases (I) debit - credit. A reverse-charge code's VAT
+-- owed, on its reverse-charge account (seed vat_return_rubrieken), is neither base nor booked
+-- VAT here: rpt_vat_return declares it.
 with
 
 lines as (
@@ -10,6 +12,10 @@ lines as (
 
 vat_codes as (
     select * from {{ ref('stg_afas__vat_codes') }}
+),
+
+rubrieken as (
+    select * from {{ ref('vat_return_rubrieken') }}
 ),
 
 coded_lines as (
@@ -25,6 +31,9 @@ coded_lines as (
     from lines
     inner join vat_codes
         on lines.vat_code = vat_codes.vat_code
+    left join rubrieken
+        on lines.vat_code = rubrieken.vat_code
+    where lines.account_code is distinct from rubrieken.reverse_charge_account_code
 ),
 
 per_code as (
