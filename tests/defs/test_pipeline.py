@@ -193,7 +193,8 @@ def test_metainfo_as_afas_gives_it_and_the_old_answer_build_identical_marts(
     """AFAS reports datetimes as "date" (the default simulator, as `loaded_pipeline` uses);
     the simulator's old answer said "datetime". The pipeline types both by meaning."""
     assert loaded_pipeline.simulator.environment.config.datetime_data_type == "date"
-    old = start_simulator(seed=7, datetime_data_type="datetime")
+    # Like `loaded_pipeline`'s simulator in everything else (seed, no cost carrier).
+    old = start_simulator(seed=7, datetime_data_type="datetime", cost_carrier_field=False)
     for name, value in pipeline_env(old, tmp_path / "data").items():
         monkeypatch.setenv(name, value)
     with dg.DagsterInstance.ephemeral() as instance:
