@@ -76,6 +76,11 @@ class Pipeline:
         return result
 
 
+# The simulator `loaded_pipeline` loads (its connector without the optional cost carrier, like
+# many real environments); a test that rebuilds that state starts the same one.
+LOADED_SIMULATOR: dict[str, object] = {"seed": 7, "cost_carrier_field": False}
+
+
 def make_environment(**overrides: object) -> Environment:
     config = {"journal_lines": TEST_LINES, "now": NOW, **overrides}
     return Environment(SimulatorConfig(**config))  # type: ignore[arg-type]
@@ -128,7 +133,7 @@ def loaded_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeli
 
     Tests using it must not change the environment or the data directory.
     """
-    environment = make_environment(seed=7, cost_carrier_field=False)
+    environment = make_environment(**LOADED_SIMULATOR)
     server = ServerThread(environment)
     server.start()
     simulator = Simulator(environment, server.base_url)

@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from afas_pipeline.runner import failures
 from afas_pipeline.simulator.server import ServerThread
 from tests.books.afas import Books, BooksEnvironment
 from tests.conftest import HISTORY_START, Pipeline, Simulator, pipeline_env
@@ -46,3 +47,11 @@ def load(
         for name, value in pipeline_env(simulator, data_dir).items():
             patch.setenv(name, value)
         return Pipeline(simulator, data_dir, instance).run(HISTORY_START, end)
+
+
+def load_books(books: Books, data_dir: Path, end: date) -> Loaded:
+    """`books` served and loaded into `data_dir` through `end`; the run must succeed."""
+    with serving(books) as simulator, dg.DagsterInstance.ephemeral() as instance:
+        result = load(simulator, data_dir, instance, end)
+        assert result.success, failures(result)
+    return Loaded(data_dir, result)

@@ -14,10 +14,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from afas_pipeline.runner import failures
 from tests.books import two_years
 from tests.books.afas import Books
-from tests.books.pipeline import Loaded, load, serving
+from tests.books.pipeline import Loaded, load_books
 from tests.dbt.support import marts_connection, rows
 
 END = date(2026, 4, 1)
@@ -25,11 +24,9 @@ END = date(2026, 4, 1)
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
-    data_dir = tmp_path_factory.mktemp("two_years") / "data"
-    with serving(two_years.two_year_books()) as simulator, dg.DagsterInstance.ephemeral() as i:
-        result = load(simulator, data_dir, i, END)
-        assert result.success, failures(result)
-    return Loaded(data_dir, result)
+    return load_books(
+        two_years.two_year_books(), tmp_path_factory.mktemp("two_years") / "data", END
+    )
 
 
 @pytest.fixture(scope="module")
@@ -272,8 +269,6 @@ def test_the_years_open_alike_whatever_afas_lists(
         "select administration_id, account_code, closing_balance from fct_trial_balance "
         "where fiscal_year = 2026 and period = 3 and closing_balance <> 0 order by all"
     )
-    with serving(books()) as simulator, dg.DagsterInstance.ephemeral() as i:
-        result = load(simulator, tmp_path / "data", i, END)
-        assert result.success, failures(result)
+    load_books(books(), tmp_path / "data", END)
     with marts_connection(tmp_path / "data") as other:
         assert rows(other, query) == rows(marts, query)

@@ -12,10 +12,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from afas_pipeline.runner import failures
 from afas_pipeline.simulator import chart
 from tests.books import vat_quarter
-from tests.books.pipeline import Loaded, load, serving
+from tests.books.pipeline import Loaded, load_books
 from tests.conftest import Pipeline
 from tests.dbt.support import marts_connection, rows
 
@@ -25,11 +24,7 @@ RUBRIEKEN = list(vat_quarter.EXPECTED_Q1)
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
-    data_dir = tmp_path_factory.mktemp("vat_quarter") / "data"
-    with serving(vat_quarter.vat_quarter_books()) as simulator, dg.DagsterInstance.ephemeral() as i:
-        result = load(simulator, data_dir, i, END)
-        assert result.success, failures(result)
-    return Loaded(data_dir, result)
+    return load_books(vat_quarter.vat_quarter_books(), tmp_path_factory.mktemp("vat") / "data", END)
 
 
 @pytest.fixture(scope="module")

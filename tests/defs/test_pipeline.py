@@ -20,7 +20,7 @@ import pytest
 from afas_pipeline.extract.specs import EXTRACT_SPECS, spec_by_name
 from afas_pipeline.extract.storage import RawStore
 from afas_pipeline.runner import failures, outcomes
-from tests.conftest import HISTORY_START, NOW, Pipeline, Simulator, pipeline_env
+from tests.conftest import HISTORY_START, LOADED_SIMULATOR, NOW, Pipeline, Simulator, pipeline_env
 from tests.dbt.support import marts_connection
 from tests.extract.support import raw_days, without_load_columns
 
@@ -193,8 +193,7 @@ def test_metainfo_as_afas_gives_it_and_the_old_answer_build_identical_marts(
     """AFAS reports datetimes as "date" (the default simulator, as `loaded_pipeline` uses);
     the simulator's old answer said "datetime". The pipeline types both by meaning."""
     assert loaded_pipeline.simulator.environment.config.datetime_data_type == "date"
-    # Like `loaded_pipeline`'s simulator in everything else (seed, no cost carrier).
-    old = start_simulator(seed=7, datetime_data_type="datetime", cost_carrier_field=False)
+    old = start_simulator(**{**LOADED_SIMULATOR, "datetime_data_type": "datetime"})
     for name, value in pipeline_env(old, tmp_path / "data").items():
         monkeypatch.setenv(name, value)
     with dg.DagsterInstance.ephemeral() as instance:

@@ -28,7 +28,6 @@ from tests.conftest import Pipeline, Simulator
 from tests.extract.support import file_contents
 
 RELIABILITY_DIR = Path(__file__).resolve().parent
-REFERENCE_SEED = 7  # the seed of `loaded_pipeline`
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -26,9 +26,8 @@ from afas_pipeline.warehouse import (
     stop_orphaned_build,
     warehouse_lock,
 )
-from tests.conftest import HISTORY_START, NOW, Pipeline, Simulator
+from tests.conftest import HISTORY_START, LOADED_SIMULATOR, NOW, Pipeline, Simulator
 from tests.reliability.conftest import (
-    REFERENCE_SEED,
     Analyst,
     assert_same_state,
     child_env,
@@ -152,7 +151,7 @@ def _crash_then_complete(
     children: list[HeadlessRun],
     overlap: tuple[date, date],
 ) -> Kills:
-    simulator = start_simulator(seed=REFERENCE_SEED)
+    simulator = start_simulator(**LOADED_SIMULATOR)
     data_dir = tmp_path / "data"
     kills = _kill_rounds(simulator, data_dir, rounds, random.Random(SEED), children)
 

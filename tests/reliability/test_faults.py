@@ -16,9 +16,8 @@ from afas_pipeline.afas import AfasClient, AfasSettings
 from afas_pipeline.runner import failures
 from afas_pipeline.warehouse import DBT_PROJECT_DIR
 from afas_pipeline.writeback import WritebackOptions, run_writeback
-from tests.conftest import HISTORY_START, NOW, Pipeline, Simulator
+from tests.conftest import HISTORY_START, LOADED_SIMULATOR, NOW, Pipeline, Simulator
 from tests.reliability.conftest import (
-    REFERENCE_SEED,
     Analyst,
     assert_same_state,
     files_leaking,
@@ -60,7 +59,7 @@ def test_a_backfill_under_faults_ends_like_one_without(
     analyst_on: Callable[[Path], Analyst],
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    simulator = start_simulator(seed=REFERENCE_SEED)
+    simulator = start_simulator(**LOADED_SIMULATOR)
     pipeline = pipeline_on(simulator, tmp_path / "data")
     # The analyst starts on an earlier build and holds it open during the whole backfill.
     pipeline.data_dir.mkdir(parents=True)
