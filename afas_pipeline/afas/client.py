@@ -21,7 +21,6 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from afas_pipeline.afas.contract import CONNECTORS
 from afas_pipeline.afas.errors import AfasConfigError, AfasNotFoundError, AfasResponseError
 from afas_pipeline.afas.filters import format_value, validate_field_id
 from afas_pipeline.afas.frames import rows_to_frame
@@ -256,6 +255,10 @@ class AfasClient:
         self, connector_id: str, meta: GetConnectorMeta, order_by: Sequence[str] | None
     ) -> tuple[str, ...]:
         if order_by is None:
+            # Kept behaviour: a bare client knows the contract's keys. Imported here because the
+            # contract (product level) imports this package; to go once callers hand keys in.
+            from afas_pipeline.contract import CONNECTORS
+
             spec = CONNECTORS.get(connector_id)
             if spec is None:
                 raise AfasConfigError(
