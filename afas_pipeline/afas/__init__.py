@@ -3,14 +3,7 @@ typed errors, retries, metainfo and the typed paging client. No Dagster here."""
 
 from __future__ import annotations
 
-from afas_pipeline.afas.client import (
-    AfasClient,
-    ClientStats,
-    Page,
-    PageQuery,
-    StatsSnapshot,
-    UpdateResult,
-)
+from afas_pipeline.afas.client import AfasClient, ClientStats, StatsSnapshot, UpdateResult
 from afas_pipeline.afas.errors import (
     AfasAmbiguousWriteError,
     AfasAuthenticationError,
@@ -36,6 +29,7 @@ from afas_pipeline.afas.metainfo import (
     UpdateConnectorMeta,
     UpdateFieldMeta,
 )
+from afas_pipeline.afas.paging import Page, PageQuery
 from afas_pipeline.afas.retry import RetryPolicy
 from afas_pipeline.afas.settings import AfasSettings
 from afas_pipeline.afas.token import AfasToken

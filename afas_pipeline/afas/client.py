@@ -1,57 +1,32 @@
 """The AFAS App Connector client: metainfo, paged GetConnector reads, UpdateConnector writes.
 
 Plain Python over httpx. Every request goes through one bounded semaphore (AFAS allows at most 8
-parallel calls), one retry policy and one error mapping, and is logged without headers.
+parallel calls), one retry policy and one error mapping (`responses.py`), and is logged without
+headers. The paging machinery is in `paging.py`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import decimal
 import json
 import logging
-import queue
-import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
-import polars as pl
 
-from afas_pipeline.afas.contract import CONNECTORS
-from afas_pipeline.afas.errors import (
-    AfasAmbiguousWriteError,
-    AfasAuthenticationError,
-    AfasBookingLayoutLockedError,
-    AfasConfigError,
-    AfasConnectorBlockedError,
-    AfasError,
-    AfasFieldNotFoundError,
-    AfasMaintenanceError,
-    AfasNotFoundError,
-    AfasPayloadTooLargeError,
-    AfasResponseError,
-    AfasTransientError,
-    AfasValidationError,
-)
-from afas_pipeline.afas.filters import (
-    Condition,
-    F,
-    Filter,
-    all_of,
-    any_of,
-    format_value,
-    validate_field_id,
-)
+from afas_pipeline.afas.errors import AfasConfigError, AfasNotFoundError, AfasResponseError
+from afas_pipeline.afas.filters import format_value, validate_field_id
 from afas_pipeline.afas.frames import rows_to_frame
 from afas_pipeline.afas.metainfo import ConnectorList, GetConnectorMeta, UpdateConnectorMeta
+from afas_pipeline.afas.paging import FilterLike, Page, PageQuery, ParallelPages, page_params
+from afas_pipeline.afas.responses import page_rows, parse_json, status_error, transport_error
 from afas_pipeline.afas.retry import RetryPolicy
 from afas_pipeline.afas.settings import AfasSettings
 
@@ -65,32 +40,7 @@ MAX_CELLS_PER_PAGE = 150_000
 MAX_CONCURRENCY = 8
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=120.0)
 
-FilterLike = Filter | Condition
 _WRITE_OK = {"POST": (200, 201), "PUT": (200, 201), "DELETE": (200, 201, 204)}
-# Connection failures before any byte was sent: safe to retry even a write.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-class Page(NamedTuple):
-    """One GetConnector page: the typed rows and where they sit in the result."""
-
-    connector_id: str
-    skip: int
-    take: int
-    frame: pl.DataFrame
-    row_count: int
-
-
-@dataclass(frozen=True)
-class PageQuery:
-    """One paged read for `iter_pages_many`; `tag` is the caller's own bookkeeping."""
-
-    connector_id: str
-    filter: FilterLike | None = None
-    order_by: Sequence[str] | None = None
-    page_size: int | None = None
-    tag: object = None
-    keyset: bool = False
 
 
 @dataclass(frozen=True)
@@ -281,7 +231,7 @@ class AfasClient:
             raise AfasConfigError("keyset paging needs an ascending order_by (its key fields)")
         skip, after = 0, None
         while True:
-            params = self._page_params(order, filter, after)
+            params = page_params(order, filter, after)
             page = self._fetch_page(connector_id, meta, skip, take, params)
             yield page
             if page.row_count < take:
@@ -291,18 +241,6 @@ class AfasClient:
             else:
                 skip += take
 
-    @staticmethod
-    def _page_params(
-        order: tuple[str, ...], filter: FilterLike | None, after: Mapping[str, Any] | None
-    ) -> dict[str, str]:
-        params: dict[str, str] = {"orderbyfieldids": ",".join(order)}
-        if after is not None:
-            rest = _after_key(order, after)
-            filter = rest if filter is None else filter & rest
-        if filter is not None:
-            params.update(Filter.of(filter).to_query_params())
-        return params
-
     def iter_pages_many(self, queries: Iterable[PageQuery]) -> Iterator[tuple[PageQuery, Page]]:
         """Run several paged reads in parallel threads, yielding pages as they arrive.
 
@@ -310,13 +248,17 @@ class AfasClient:
         2 x max_concurrency pages wait in memory. The first error stops the other threads and
         is raised here; closing the generator early stops them too.
         """
-        runner = _ParallelPages(self, list(queries))
+        runner = ParallelPages(self, list(queries))
         return runner.run()
 
     def _order_by(
         self, connector_id: str, meta: GetConnectorMeta, order_by: Sequence[str] | None
     ) -> tuple[str, ...]:
         if order_by is None:
+            # Kept behaviour: a bare client knows the contract's keys. Imported here because the
+            # contract (product level) imports this package; to go once callers hand keys in.
+            from afas_pipeline.contract import CONNECTORS
+
             spec = CONNECTORS.get(connector_id)
             if spec is None:
                 raise AfasConfigError(
@@ -357,7 +299,7 @@ class AfasClient:
         path = f"/connectors/{_segment(connector_id)}"
         query = {"skip": str(skip), "take": str(take), **params}
         body = self._get_json(path, params=query, connector_id=connector_id)
-        rows = _rows(body, method="GET", path=path, connector_id=connector_id)
+        rows = page_rows(body, method="GET", path=path, connector_id=connector_id)
         if len(rows) > take:
             raise AfasResponseError(
                 f"AFAS returned {len(rows)} rows for take={take}; paging would skip rows",
@@ -403,7 +345,7 @@ class AfasClient:
         if not response.content.strip():
             # Some UpdateConnectors answer with an empty body (afas-api.md §5.1).
             return UpdateResult(response.status_code, {})
-        body = _parse_json(response, method=method, path=path, connector_id=connector_id)
+        body = parse_json(response, method=method, path=path, connector_id=connector_id)
         if not isinstance(body, Mapping):
             raise AfasResponseError(
                 "UpdateConnector answer is not a JSON object",
@@ -434,7 +376,7 @@ class AfasClient:
                 connector_id=connector_id,
                 status=response.status_code,
             )
-        return _parse_json(response, method="GET", path=full, connector_id=connector_id)
+        return parse_json(response, method="GET", path=full, connector_id=connector_id)
 
     def _request(
         self,
@@ -481,13 +423,13 @@ class AfasClient:
                     method, self.settings.base_url + full, headers=headers, content=content
                 )
             except httpx.TransportError as error:
-                raise _transport_error(error, method, context) from None
+                raise transport_error(error, method, context) from None
         elapsed = time.perf_counter() - started
         self.stats.add(api_calls=1, bytes=len(response.content))
         logger.debug("%s %s -> %d in %.3f s", method, full, response.status_code, elapsed)
         if response.is_success:
             return response
-        raise self._status_error(response, method, context)
+        raise status_error(response, method, context, self.settings.environment_label)
 
     def _headers(self, *, write: bool) -> dict[str, str]:
         # No "Connection: close": AFAS then resets connections (afas-api.md §2).
@@ -499,183 +441,6 @@ class AfasClient:
         if write:
             headers["Content-Type"] = "application/json;charset=utf-8"
         return headers
-
-    def _status_error(
-        self, response: httpx.Response, method: str, context: dict[str, Any]
-    ) -> AfasError:
-        status = response.status_code
-        context = {**context, "status": status}
-        if status in (401, 403):
-            return AfasAuthenticationError(
-                f"AFAS refused the token for {self.settings.environment_label}: check the "
-                "token (expired or for another environment), the environment, that the "
-                "connector is in the App Connector, and the App Connector's IP restriction",
-                **context,
-            )
-        if status == 404:
-            return AfasNotFoundError(
-                "AFAS answered 404: check the connector id and the base URL "
-                f"({self.settings.environment_label})",
-                **context,
-            )
-        if status == 503:
-            if method != "GET":
-                # A 503 may come after AFAS applied the write (a proxy's or gateway's answer to
-                # a booking that went through): repeating it could book an entry twice.
-                return _ambiguous("maintenance answer (503) to a write", context)
-            return _maintenance_error(response, context)
-        if status == 500:
-            return server_error(response, method, context)
-        if status in (502, 504):
-            if method != "GET":
-                return _ambiguous(f"gateway error {status} on a write", context)
-            return AfasTransientError(f"AFAS gateway error {status}", **context)
-        if status == 413:
-            return AfasPayloadTooLargeError(
-                "AFAS refused the request as too large (over 75 MB?)", **context
-            )
-        return AfasError(f"AFAS answered with unexpected HTTP status {status}", **context)
-
-
-# -- response and error helpers -------------------------------------------------------------
-
-_LOCKED = re.compile(
-    r"(blocked|locked) by another user|geblokkeerd door een andere gebruiker", re.IGNORECASE
-)
-_BLOCKED = re.compile(r"getconnector.*\((definition|definitie)\).*(blocked|geblokkeerd)", re.I)
-_FIELD = re.compile(r"Connector field '([^']*)' not found", re.IGNORECASE)
-_TOO_LARGE = re.compile(r"out of memory|out of string space", re.IGNORECASE)
-_TRANSIENT = re.compile(
-    r"an unexpected error has occurred"
-    r"|maximale tijdsduur voor het uitvoeren van de opdracht is verstreken"
-    r"|maximum duration for performing the assignment has been exceeded",
-    re.IGNORECASE,
-)
-
-
-def server_error(response: httpx.Response, method: str, context: dict[str, Any]) -> AfasError:
-    """Map an HTTP 500 to its error class by AFAS's `externalMessage`."""
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        body = None
-    if not isinstance(body, Mapping) or "externalMessage" not in body:
-        # AFAS's own 500s always carry the JSON body; a bare 500 comes from infrastructure.
-        if method == "GET":
-            return AfasTransientError("HTTP 500 without AFAS's error body", **context)
-        return _ambiguous("HTTP 500 without AFAS's error body on a write", context)
-    message = str(body.get("externalMessage") or "")
-    number = body.get("errorNumber")
-    details = {
-        **context,
-        "external_message": message,
-        "error_number": int(number) if isinstance(number, int) else None,
-        "profit_log_reference": body.get("profitLogReference"),
-    }
-    return _classify_500(message, details)
-
-
-def _classify_500(message: str, details: dict[str, Any]) -> AfasError:
-    said = f"AFAS: {message}"
-    if _LOCKED.search(message):
-        return AfasBookingLayoutLockedError(f"{said} (retrying later helps)", **details)
-    if _BLOCKED.search(message):
-        return AfasConnectorBlockedError(
-            f"{said} (AFAS blocked this GetConnector under its fair-use policy; an AFAS "
-            "administrator must unblock it)",
-            **details,
-        )
-    field_match = _FIELD.search(message)
-    if field_match:
-        return AfasFieldNotFoundError(
-            f"{said} (a filter or sort names a field the connector does not have)",
-            field=field_match.group(1),
-            **details,
-        )
-    if _TOO_LARGE.search(message):
-        return AfasPayloadTooLargeError(
-            f"{said} (the page is too large for AFAS: lower the page size / take)", **details
-        )
-    if _TRANSIENT.search(message):
-        return AfasTransientError(said, **details)
-    return AfasValidationError(said, **details)
-
-
-def _maintenance_error(response: httpx.Response, context: dict[str, Any]) -> AfasError:
-    retry_after = _retry_after_header(response.headers.get("Retry-After"))
-    if retry_after is None:
-        with contextlib.suppress(ValueError):
-            body = json.loads(response.content)
-            if isinstance(body, Mapping) and isinstance(body.get("retry_after"), int | float):
-                retry_after = float(body["retry_after"])
-    hint = f"; AFAS asks to retry after {retry_after:g} s" if retry_after is not None else ""
-    return AfasMaintenanceError(
-        f"AFAS is unavailable for maintenance (see afasstatus.nl){hint}",
-        retry_after=retry_after,
-        **context,
-    )
-
-
-def _retry_after_header(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    with contextlib.suppress(ValueError):
-        return max(0.0, float(value))
-    with contextlib.suppress(TypeError, ValueError):
-        when = parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time())
-    return None
-
-
-def _transport_error(
-    error: httpx.TransportError, method: str, context: dict[str, Any]
-) -> AfasError:
-    kind = type(error).__name__
-    if isinstance(error, _NOT_SENT):
-        return AfasTransientError(
-            f"could not reach AFAS ({kind}); the request was not sent", before_send=True, **context
-        )
-    if method != "GET":
-        return _ambiguous(f"the connection failed after the request was sent ({kind})", context)
-    return AfasTransientError(f"the connection to AFAS failed ({kind})", **context)
-
-
-def _ambiguous(reason: str, context: dict[str, Any]) -> AfasAmbiguousWriteError:
-    return AfasAmbiguousWriteError(
-        f"{reason}: AFAS may or may not have applied this write; check in AFAS before "
-        "sending it again (it is not retried automatically)",
-        **context,
-    )
-
-
-def _parse_json(
-    response: httpx.Response, *, method: str, path: str, connector_id: str | None
-) -> Any:
-    try:
-        # Exact decimals: an amount must never pass through a float.
-        return json.loads(response.content, parse_float=decimal.Decimal)
-    except ValueError:
-        raise AfasResponseError(
-            "AFAS answered with a body that is not valid JSON "
-            f"(Content-Type {response.headers.get('Content-Type', 'missing')!r})",
-            method=method,
-            path=path,
-            connector_id=connector_id,
-            status=response.status_code,
-        ) from None
-
-
-def _rows(body: Any, *, method: str, path: str, connector_id: str) -> list[dict[str, Any]]:
-    rows = body.get("rows") if isinstance(body, Mapping) else None
-    if not isinstance(rows, list):
-        raise AfasResponseError(
-            "GetConnector answer has no 'rows' list",
-            method=method,
-            path=path,
-            connector_id=connector_id,
-        )
-    return rows
 
 
 def _with_query(path: str, params: Mapping[str, str] | None) -> str:
@@ -712,106 +477,3 @@ def _json_default(value: object) -> object:
     if hasattr(value, "isoformat"):
         return value.isoformat()  # type: ignore[no-any-return, attr-defined]
     raise TypeError(f"cannot send a {type(value).__name__} to AFAS as JSON")
-
-
-# -- parallel paging --------------------------------------------------------------------------
-
-
-class _ParallelPages:
-    """Worker threads paging queries into one bounded queue, drained by a generator."""
-
-    # How often the consumer looks for a failed or finished worker while the queue is empty.
-    POLL = 0.02
-
-    def __init__(self, client: AfasClient, queries: list[PageQuery]) -> None:
-        self.client = client
-        self.queries = queries
-        self.workers = max(1, min(client.max_concurrency, len(queries)))
-        # Each worker holds at most one page while waiting, so about 2 x workers in memory.
-        self.out: queue.Queue[tuple[PageQuery, Page]] = queue.Queue(maxsize=self.workers)
-        self.todo: queue.SimpleQueue[PageQuery] = queue.SimpleQueue()
-        self.stop = threading.Event()
-        self.error: BaseException | None = None
-        self._error_lock = threading.Lock()
-
-    def run(self) -> Iterator[tuple[PageQuery, Page]]:
-        if not self.queries:
-            return
-        for query in self.queries:
-            self.todo.put(query)
-        threads = [
-            threading.Thread(target=self._work, name=f"afas-pages-{i}", daemon=True)
-            for i in range(self.workers)
-        ]
-        for thread in threads:
-            thread.start()
-        try:
-            yield from self._drain(threads)
-        finally:
-            # Also on an early close by the caller: workers stop at their next page.
-            self.stop.set()
-            for thread in threads:
-                thread.join()
-
-    def _drain(self, threads: list[threading.Thread]) -> Iterator[tuple[PageQuery, Page]]:
-        while True:
-            if self.error is not None:
-                raise self.error
-            try:
-                item = self.out.get(timeout=self.POLL)
-            except queue.Empty:
-                if not any(t.is_alive() for t in threads) and self.out.empty():
-                    if self.error is not None:
-                        raise self.error from None
-                    return
-                continue
-            yield item
-
-    def _work(self) -> None:
-        try:
-            while not self.stop.is_set():
-                try:
-                    query = self.todo.get_nowait()
-                except queue.Empty:
-                    return
-                self._page(query)
-        except BaseException as error:  # handed to the consumer thread
-            with self._error_lock:
-                if self.error is None:
-                    self.error = error
-            self.stop.set()
-
-    def _page(self, query: PageQuery) -> None:
-        pages = self.client.iter_pages(
-            query.connector_id,
-            filter=query.filter,
-            order_by=query.order_by,
-            page_size=query.page_size,
-            keyset=query.keyset,
-        )
-        try:
-            for page in pages:
-                if not self._put((query, page)):
-                    return
-        except AfasError as error:
-            error.query_tag = query.tag  # which of the caller's queries failed
-            raise
-
-    def _put(self, item: tuple[PageQuery, Page]) -> bool:
-        """Queue a page, waiting for room; False once the run is stopped."""
-        while not self.stop.is_set():
-            try:
-                self.out.put(item, timeout=self.POLL)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-
-def _after_key(order: tuple[str, ...], last: Mapping[str, Any]) -> Filter:
-    """Rows whose key sorts after `last`: (k1 > a) or (k1 = a and k2 > b) or ..."""
-    groups = []
-    for i, name in enumerate(order):
-        equal = [F(order[j]) == last[order[j]] for j in range(i)]
-        groups.append(all_of(*equal, F(name) > last[name]))
-    return any_of(*groups)

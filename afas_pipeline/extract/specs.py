@@ -10,8 +10,8 @@ from typing import Literal
 
 import polars as pl
 
-from afas_pipeline.afas.contract import CONNECTORS, ConnectorSpec
 from afas_pipeline.afas.metainfo import FieldMeta
+from afas_pipeline.contract import CONNECTORS, ConnectorSpec
 
 # How records that AFAS deleted are found: journal lines through the booking dates AFAS reports
 # as changed, master data by a full read of the keys.

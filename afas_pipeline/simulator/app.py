@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from afas_pipeline.afas.contract import CONNECTORS, FI_ENTRIES, ConnectorSpec
+from afas_pipeline.contract import CONNECTORS, FI_ENTRIES, ConnectorSpec
 from afas_pipeline.simulator import SIMULATOR_MARK
 from afas_pipeline.simulator.environment import FiEntryRejected, UnknownConnectorError
 from afas_pipeline.simulator.faults import (

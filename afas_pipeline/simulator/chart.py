@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from afas_pipeline.afas.contract import (
+from afas_pipeline.contract import (
     ACCOUNTS,
     ADMINISTRATIONS,
     JOURNALS,

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from afas_pipeline.afas.contract import CONNECTORS, ConnectorSpec
+from afas_pipeline.contract import CONNECTORS, ConnectorSpec
 from afas_pipeline.simulator import chart as c
 from afas_pipeline.simulator import projections as frames
 from afas_pipeline.simulator.books import (

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from afas_pipeline.afas.contract import (
+from afas_pipeline.contract import (
     CREDITOR_INVOICES,
     CREDITORS,
     DEBTOR_INVOICES,

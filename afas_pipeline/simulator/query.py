@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from afas_pipeline.afas.contract import ConnectorSpec, FieldSpec
+from afas_pipeline.contract import ConnectorSpec, FieldSpec
 
 UNEXPECTED_MESSAGE = "An unexpected error has occurred."
 # errorNumbers seen in the wild (afas-api.md §6); clients must not interpret them.

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,28 @@ from afas_pipeline.writeback.corrections import Correction
 
 OUTBOX_FILE = "writeback.duckdb"
 SCHEMA = "writeback"
-PENDING, SENT, POSTED, REJECTED, FAILED = "pending", "sent", "posted", "rejected", "failed"
-STATES = (PENDING, SENT, POSTED, REJECTED, FAILED)
-BY_AFAS, BY_PRECHECK = "afas", "precheck"
+
+
+class OutboxState(StrEnum):
+    """A correction's state in the outbox (see above); the values are stored and dbt reads them."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    POSTED = "posted"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+class RejectedBy(StrEnum):
+    """Who refused a rejected correction (stored in `rejected_by`)."""
+
+    AFAS = "afas"
+    PRECHECK = "precheck"
+
+
+PENDING, SENT, POSTED, REJECTED, FAILED = OutboxState
+STATES = tuple(OutboxState)
+BY_AFAS, BY_PRECHECK = RejectedBy
 
 _DDL = f"""
 create schema if not exists {SCHEMA};
@@ -213,7 +233,8 @@ class Outbox:
                     f"select state, count(*) from {SCHEMA}.outbox group by state"
                 ).fetchall()
             )
-        return {state: int(found.get(state, 0)) for state in STATES}
+        # Plain strings as keys: these counts go into Dagster metadata, which refuses enums.
+        return {state.value: int(found.get(state, 0)) for state in STATES}
 
     def table(self, name: str = "outbox") -> list[dict[str, Any]]:
         """A whole table as dicts (tests, the asset check, small outboxes)."""

@@ -31,6 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +86,21 @@ MAX_SETTLE_WAIT_SECONDS = 30.0
 # Voucher numbers per read-back query: each adds ~40 characters to AFAS's 2,049-character limit.
 READ_BACK_CHUNK = 30
 
-# Outcomes of one correction in one run.
-POSTED_NOW, WOULD_POST, REJECTED_NOW, FAILED_NOW = "posted", "would_post", "rejected", "failed"
-UNRESOLVED, SKIPPED, INVALID, HELD = "unresolved", "skipped", "invalid", "held"
+
+class RunOutcome(StrEnum):
+    """What happened to one correction in one run (the run report and its metadata say it)."""
+
+    POSTED_NOW = "posted"
+    WOULD_POST = "would_post"
+    REJECTED_NOW = "rejected"
+    FAILED_NOW = "failed"
+    UNRESOLVED = "unresolved"
+    SKIPPED = "skipped"
+    INVALID = "invalid"
+    HELD = "held"
+
+
+POSTED_NOW, WOULD_POST, REJECTED_NOW, FAILED_NOW, UNRESOLVED, SKIPPED, INVALID, HELD = RunOutcome
 
 Progress = Callable[[str, str], None]
 
@@ -144,7 +157,8 @@ class WritebackReport:
         kinds = (
             POSTED_NOW, REJECTED_NOW, SKIPPED, HELD, WOULD_POST, INVALID, FAILED_NOW, UNRESOLVED,
         )  # fmt: skip
-        return {kind: found.get(kind, 0) for kind in kinds}
+        # Plain strings as keys: these counts go into Dagster metadata, which refuses enums.
+        return {kind.value: found.get(kind, 0) for kind in kinds}
 
     def by_outcome(self, outcome: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.outcome == outcome]

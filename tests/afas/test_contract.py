@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from afas_pipeline.afas import AfasSchemaError
-from afas_pipeline.afas.contract import CONNECTORS, FINANCIAL_MUTATIONS
+from afas_pipeline.contract import CONNECTORS, FINANCIAL_MUTATIONS
 
 LINES = FINANCIAL_MUTATIONS
 

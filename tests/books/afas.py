@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from afas_pipeline.afas.contract import CONNECTORS, ConnectorSpec
+from afas_pipeline.contract import CONNECTORS, ConnectorSpec
 from afas_pipeline.simulator.environment import DEFAULT_TOKEN_DATA, FiEntryRejected
 
 _TYPES: dict[str, pl.DataType] = {

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from afas_pipeline.afas.contract import CONNECTORS, ConnectorSpec
+from afas_pipeline.contract import CONNECTORS, ConnectorSpec
 from afas_pipeline.simulator.app import create_app
 from afas_pipeline.simulator.environment import Environment, FiEntryRejected, SimulatorConfig
 

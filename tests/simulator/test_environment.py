@@ -9,7 +9,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from afas_pipeline.afas.contract import CONNECTORS
+from afas_pipeline.contract import CONNECTORS
 from afas_pipeline.simulator import chart
 from afas_pipeline.simulator.environment import (
     Environment,

@@ -10,7 +10,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from afas_pipeline.afas.contract import ConnectorSpec, FieldSpec
+from afas_pipeline.contract import ConnectorSpec, FieldSpec
 from afas_pipeline.simulator.query import AfasError, render_page, run_query
 
 SPEC = ConnectorSpec(
