@@ -1,5 +1,6 @@
-"""Closing the loop: proposed corrections posted to AFAS come back with the next extraction,
-and their findings are resolved, never proposed again, and nothing new is flagged."""
+"""Closing the loop: the pipeline proposes corrections, the write-back assets post them to AFAS,
+the next extraction brings the entries back, and their findings are resolved, never proposed
+again, and nothing new is flagged."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tests.conftest import HISTORY_START, NOW, Pipeline, Simulator
-from tests.dbt.support import fi_entry_payloads, marts_connection, records, rows
+from afas_pipeline.defs.resources import AfasResource, StorageResource
+from afas_pipeline.defs.writeback import writeback_assets, writeback_checks
+from tests.conftest import HISTORY_START, NOW, Pipeline, Simulator, pipeline_env
+from tests.dbt.support import marts_connection, records, rows
+from tests.writeback.conftest import ledger_entries
 
 FINDINGS = ("rec_suspense_items", "rec_vat_mismatches", "rec_rounding_differences")
+POST = "writeback__fientries_posted"
 
 
 @pytest.fixture
@@ -22,15 +27,7 @@ def small_pipeline(
     """As conftest's `pipeline`, on a smaller ledger (it still has every kind of problem)."""
     simulator = start_simulator(journal_lines=1_500)
     data_dir = tmp_path / "data"
-    settings = {
-        "AFAS_BASE_URL": simulator.base_url,
-        "AFAS_TOKEN": simulator.token,
-        "AFAS_PIPELINE_DATA_DIR": str(data_dir),
-        "AFAS_ENVIRONMENT": "",
-        "AFAS_ENVIRONMENT_TYPE": "",
-        "AFAS_ADMINISTRATIONS": "",
-    }
-    for name, value in settings.items():
+    for name, value in pipeline_env(simulator, data_dir).items():
         monkeypatch.setenv(name, value)
     # Disposed explicitly: an ephemeral instance left to the garbage collector cleans up its
     # temporary directory with a ResourceWarning, which the test settings turn into an error.
@@ -55,12 +52,9 @@ def test_posted_corrections_resolve_their_findings(small_pipeline: Pipeline) -> 
     assert planted.suspense_receipts
     assert planted.rounding_differences
 
-    # What the write-back does: one FiEntries POST per correction, BpNr = correction_id.
-    posted = {}
-    for payload in fi_entry_payloads(proposed):
-        lines = payload["FiEntryPar"]["Element"]["Objects"][0]["FiEntries"]["Element"]
-        result = environment.post_fi_entry(payload)
-        posted[lines[0]["Fields"]["BpNr"]] = int(result["EnNo"])
+    # Every proposal approved and sent through the write-back assets: one FiEntries entry
+    # each in AFAS, its voucher number the correction id.
+    posted = _post_through_the_writeback(pipeline, sorted({r["correction_id"] for r in proposed}))
     # AFAS's own view: the receipts matched to one invoice and the rounding differences are
     # settled now; receipts nobody can place stay on suspense.
     unplaced = tuple(p for p in planted.suspense_receipts if p.invoice_id is None)
@@ -118,3 +112,23 @@ def test_posted_corrections_resolve_their_findings(small_pipeline: Pipeline) -> 
             "select count(distinct voucher_no), bool_and(journal_id = '80') from fct_gl_entries "
             "where is_correction_posting",
         ) == [(len(posted), True)]
+
+
+def _post_through_the_writeback(pipeline: Pipeline, ids: list[str]) -> dict[str, int]:
+    """Approve and send `ids` as the Launchpad would; their AFAS entry numbers, by id."""
+    result = dg.materialize(
+        [*writeback_assets, *writeback_checks],
+        resources={
+            "afas": AfasResource(),  # the fixture's AFAS_* settings
+            "storage": StorageResource(data_dir=str(pipeline.data_dir)),
+        },
+        run_config={
+            "ops": {POST: {"config": {"approve": ids, "approved_by": "loop", "dry_run": False}}}
+        },
+        instance=pipeline.instance,
+    )
+    (event,) = result.asset_materializations_for_node(POST)
+    assert event.metadata["posted"].value == len(ids), event.metadata["outcomes"].value
+    entries = {cid: ledger_entries(pipeline.simulator, cid) for cid in ids}
+    assert all(len(numbers) == 1 for numbers in entries.values()), entries
+    return {cid: numbers[0] for cid, numbers in entries.items()}
