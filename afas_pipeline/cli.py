@@ -268,11 +268,10 @@ def _connectors(args: argparse.Namespace) -> int:
 def _read(args: argparse.Namespace) -> int:
     import polars as pl
 
-    from afas_pipeline.afas import AfasClient
-    from afas_pipeline.extract.specs import field_meanings
+    from afas_pipeline.extract.specs import contract_client
 
-    # The contract's connectors are typed by the contract; any other by its values.
-    with AfasClient(_settings(), field_meanings=field_meanings()) as client:
+    # The contract's connectors are typed and ordered by the contract; any other by its values.
+    with contract_client(_settings()) as client:
         pages = client.iter_pages(args.connector, page_size=args.limit, order_by=None)
         frame = next(pages).frame
     with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=30):

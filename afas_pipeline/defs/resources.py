@@ -11,7 +11,7 @@ import dagster as dg
 from pydantic import Field
 
 from afas_pipeline.afas import AfasClient, AfasSettings
-from afas_pipeline.extract.specs import field_meanings
+from afas_pipeline.extract.specs import contract_client
 from afas_pipeline.extract.storage import RawStore
 
 DEFAULT_DATA_DIR = "data"
@@ -39,9 +39,9 @@ class AfasResource(dg.ConfigurableResource):
 
     @contextmanager
     def client(self, **options: Any) -> Iterator[AfasClient]:
-        """A client typing the contract's fields by meaning; `options` go to AfasClient."""
+        """A client that knows the contract (`contract_client`); `options` go to AfasClient."""
         options.setdefault("max_concurrency", self.max_concurrency)
-        with AfasClient(self.settings(), field_meanings=field_meanings(), **options) as client:
+        with contract_client(self.settings(), **options) as client:
             yield client
 
     def configured_administrations(self) -> list[int] | None:

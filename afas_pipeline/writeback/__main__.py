@@ -30,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Run the write-back once with parsed `args`; see the module docstring for the exit code."""
-    from afas_pipeline.afas import AfasClient, AfasError, AfasSettings
-    from afas_pipeline.extract.specs import field_meanings
+    from afas_pipeline.afas import AfasError, AfasSettings
+    from afas_pipeline.extract.specs import contract_client
     from afas_pipeline.writeback.corrections import CorrectionsUnavailableError
     from afas_pipeline.writeback.outbox import WritebackBusyError
     from afas_pipeline.writeback.posting import (
@@ -58,7 +58,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         settings = AfasSettings.from_env()
         with (
             guarded_http_client() as http,
-            AfasClient(settings, http_client=http, field_meanings=field_meanings()) as client,
+            contract_client(settings, http_client=http) as client,
         ):
             report = run_writeback(
                 client,
