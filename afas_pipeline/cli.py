@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from afas_pipeline.extract.days import amsterdam_today, parse_day
+from afas_pipeline.settings import PipelineSettings, data_dir_from_env
 from afas_pipeline.usage import RunRequestError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -86,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     corrections = commands.add_parser(
         "corrections", help="list the proposed corrections, who approved them and their state"
     )
-    corrections.add_argument("--data-dir", default=os.environ.get("AFAS_PIPELINE_DATA_DIR", "data"))
+    corrections.add_argument("--data-dir", type=Path, default=data_dir_from_env())
     corrections.set_defaults(handler=_corrections)
 
     writeback = commands.add_parser(
@@ -145,10 +146,16 @@ def _needs_dbt(handler: Handler) -> Handler:
 def _run(args: argparse.Namespace) -> int:
     from afas_pipeline.runner import quiet_dbt_output, run_headless
 
+    settings = PipelineSettings.from_env()
     log_level = "DEBUG" if args.verbose else "WARNING"
-    dbt_output = None if args.verbose else quiet_dbt_output()
+    dbt_output = None if args.verbose else quiet_dbt_output(settings)
     results = run_headless(
-        args.start, args.end, log_level=log_level, rebuild=args.rebuild, dbt_output=dbt_output
+        args.start,
+        args.end,
+        log_level=log_level,
+        rebuild=args.rebuild,
+        dbt_output=dbt_output,
+        settings=settings,
     )
     return _report(results, f"{args.start}..{args.end}", dbt_output)
 
@@ -157,12 +164,14 @@ def _run(args: argparse.Namespace) -> int:
 def _reconcile(args: argparse.Namespace) -> int:
     from afas_pipeline.runner import quiet_dbt_output, run_reconciliation
 
+    settings = PipelineSettings.from_env()
     log_level = "DEBUG" if args.verbose else "WARNING"
-    dbt_output = None if args.verbose else quiet_dbt_output()
+    dbt_output = None if args.verbose else quiet_dbt_output(settings)
     results = run_reconciliation(
         log_level=log_level,
         accept_mass_deletions=args.accept_mass_deletions,
         dbt_output=dbt_output,
+        settings=settings,
     )
     return _report(results, "full reconciliation", dbt_output)
 

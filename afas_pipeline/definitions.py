@@ -1,24 +1,14 @@
 """The one entry point Dagster loads (see workspace.yaml)."""
 
-import os
-
 import dagster as dg
 
-from afas_pipeline.defs.alerts import WEBHOOK_VARIABLE, AlertWebhookResource, alert_sensors
+from afas_pipeline.defs.alerts import alert_sensors, alert_webhook
 from afas_pipeline.defs.dbt import dbt_project, dbt_resource, marts_database, warehouse_models
 from afas_pipeline.defs.extract import APP_CONNECTOR_KEY, RECONCILIATION_KEY
 from afas_pipeline.defs.extract import GROUP as EXTRACT_GROUP
 from afas_pipeline.defs.schedules import build_schedules, reconciliation_schedule
 from afas_pipeline.defs.writeback import writeback_assets, writeback_checks, writeback_job
-from afas_pipeline.extract_definitions import extract_defs, partitioned_keys, partitions
-
-# Structure, not secrets: the schedules' cron strings shape the definitions, so they are read
-# when the definitions load.
-REFRESH_CRON = os.environ.get("AFAS_PIPELINE_REFRESH_CRON", "*/15 * * * *")
-DAILY_CRON = os.environ.get("AFAS_PIPELINE_DAILY_CRON", "30 0 * * *")
-# Read at run time through an EnvVar, which fails when unset: empty means alerts are off.
-os.environ.setdefault(WEBHOOK_VARIABLE, "")
-RECONCILE_CRON = os.environ.get("AFAS_PIPELINE_RECONCILE_CRON", "0 3 * * 0")
+from afas_pipeline.extract_definitions import extract_defs, partitioned_keys, partitions, settings
 
 dbt_project.prepare_if_dev()  # only under `dagster dev`; the set-up command runs `dbt parse`
 downstream = dg.AssetSelection.assets(warehouse_models, marts_database)
@@ -58,15 +48,15 @@ warehouse_and_writeback = dg.Definitions(
         *build_schedules(
             refresh_job=refresh_job,
             daily_job=daily_job,
-            refresh_cron=REFRESH_CRON,
-            daily_cron=DAILY_CRON,
+            refresh_cron=settings.refresh_cron,
+            daily_cron=settings.daily_cron,
         ),
-        reconciliation_schedule(full_reconciliation_job, RECONCILE_CRON),
+        reconciliation_schedule(full_reconciliation_job, settings.reconcile_cron),
     ],
     sensors=alert_sensors,
     resources={
         "dbt": dbt_resource(),
-        "alerts": AlertWebhookResource(url=dg.EnvVar(WEBHOOK_VARIABLE)),
+        "alerts": alert_webhook(settings.alert_webhook_set),
     },
 )
 defs = dg.Definitions.merge(extract_defs, warehouse_and_writeback)

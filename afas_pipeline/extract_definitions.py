@@ -5,8 +5,6 @@ so a run that finds nothing new never pays for importing dbt (~3.5 s of its star
 `definitions.py` merges them with the warehouse and the write-back into what the UI loads.
 """
 
-import os
-
 import dagster as dg
 
 from afas_pipeline.defs.extract import GROUP as EXTRACT_GROUP
@@ -18,24 +16,18 @@ from afas_pipeline.defs.extract import (
     daily_partitions,
 )
 from afas_pipeline.defs.freshness import with_freshness_policy
-from afas_pipeline.defs.resources import DEFAULT_DATA_DIR, AfasResource, StorageResource
+from afas_pipeline.defs.resources import pipeline_resources
 from afas_pipeline.extract.specs import extract_specs
+from afas_pipeline.settings import PipelineSettings
 
-# Structure, not secrets: the partition start date shapes the asset graph, so it is read when
-# the definitions load. The token and the connection settings are read from the environment
-# when a run starts (AfasResource.settings), never from config.
-START_DATE = os.environ.get("AFAS_PIPELINE_START_DATE", "2025-01-01")
-# The resources read these through EnvVars, which fail when a variable is unset: give them
-# their documented defaults (empty means "not given").
-for _name, _default in {
-    "AFAS_PIPELINE_DATA_DIR": DEFAULT_DATA_DIR,
-    "AFAS_ADMINISTRATIONS": "",
-}.items():
-    os.environ.setdefault(_name, _default)
+# Read once, when the definitions load: the partition start date shapes the asset graph. The
+# token and the connection settings are read from the environment when a run starts
+# (AfasResource.settings), never from config; a headless run hands its own settings in.
+settings = PipelineSettings.from_env()
 
 EXTRACT_JOB = "afas_extract_job"
 RECONCILE_JOB = "afas_reconcile_job"
-partitions = daily_partitions(START_DATE)
+partitions = daily_partitions(settings.start_date.isoformat())
 specs = extract_specs()
 # Every connector must have been read within a day: a policy per connector asset.
 extract_assets = with_freshness_policy(
@@ -61,8 +53,5 @@ reconcile_job = dg.define_asset_job(
 extract_defs = dg.Definitions(
     assets=[*extract_assets, reconciliation_asset],
     jobs=[extract_job, reconcile_job],
-    resources={
-        "afas": AfasResource(administrations=dg.EnvVar("AFAS_ADMINISTRATIONS")),
-        "storage": StorageResource(data_dir=dg.EnvVar("AFAS_PIPELINE_DATA_DIR")),
-    },
+    resources=pipeline_resources(settings),
 )

@@ -16,7 +16,8 @@ import dagster as dg
 import httpx
 from pydantic import Field
 
-WEBHOOK_VARIABLE = "AFAS_ALERT_WEBHOOK_URL"
+from afas_pipeline.settings import ALERT_WEBHOOK_VARIABLE as WEBHOOK_VARIABLE
+
 ALERTS_OFF = f"alerts are off: {WEBHOOK_VARIABLE} is not set"
 MAX_ITEMS = 10  # lines per alert: the rest is counted, the UI has it all
 MAX_LINE = 600  # characters: an AFAS error with its hint fits
@@ -50,6 +51,14 @@ class AlertWebhookResource(dg.ConfigurableResource):
             raise AlertDeliveryError(f"alert webhook unreachable ({type(exc).__name__})") from None
         if not response.is_success:
             raise AlertDeliveryError(f"alert webhook answered HTTP {response.status_code}")
+
+
+def alert_webhook(configured: bool) -> AlertWebhookResource:
+    """The webhook: its URL read at run time through an EnvVar when `configured` (the variable
+    is set), so it never is config; else alerts off (an EnvVar of an unset variable fails)."""
+    if not configured:
+        return AlertWebhookResource()
+    return AlertWebhookResource(url=dg.EnvVar(WEBHOOK_VARIABLE))
 
 
 def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:

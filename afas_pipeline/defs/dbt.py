@@ -3,7 +3,6 @@ publication to the analysts' database."""
 
 import json
 import logging
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from importlib import metadata
@@ -106,7 +105,6 @@ def warehouse_models(
 ) -> Iterator[Any]:
     """Builds and tests the staging, intermediate and mart models in the warehouse."""
     data = storage.path
-    os.environ["AFAS_PIPELINE_DATA_DIR"] = str(data)  # dbt's profile reads it
     # The business date, Amsterdam's, passed to dbt: DuckDB's current_date is UTC's.
     today = amsterdam_today()
     with warehouse_lock(data), raw_lock(data, shared=True):
@@ -123,7 +121,9 @@ def warehouse_models(
             context.log.warning(f"stopped dbt build {orphan} left running by a killed run")
         folder = new_build_folder(data, context.run.run_id)
         try:
-            build = ["build", "--vars", json.dumps({"today": today.isoformat()})]
+            # dbt's profile and sources read the data directory from its vars.
+            dbt_vars = {"today": today.isoformat(), "data_dir": str(data)}
+            build = ["build", "--vars", json.dumps(dbt_vars)]
             invocation = dbt.cli(build, context=context, target_path=folder)
             with recorded_build(data, invocation.process.pid):
                 yield from invocation.stream()

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
+from afas_pipeline.settings import data_dir_from_env
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The write-back's options, on `parser` (this module's or `afas-pipeline writeback`)."""
-    parser.add_argument("--data-dir", default=os.environ.get("AFAS_PIPELINE_DATA_DIR", "data"))
+    parser.add_argument("--data-dir", type=Path, default=data_dir_from_env())
     parser.add_argument("--approve", nargs="*", default=[], help="correction ids to approve")
     parser.add_argument("--approved-by", default="", help="who approves (recorded)")
     parser.add_argument("--send", action="store_true", help="post for real (default: dry run)")
