@@ -13,17 +13,15 @@ from pathlib import Path
 import dagster as dg
 
 from afas_pipeline.afas import AfasSettings
+from afas_pipeline.definitions import definitions_for
 from afas_pipeline.defs.alerts import check_failures
+from afas_pipeline.defs.jobs import Job
 from afas_pipeline.extract.days import amsterdam_today
 from afas_pipeline.settings import PipelineSettings
 from afas_pipeline.usage import RunRequestError
 from afas_pipeline.warehouse import BUILDS_DIR, DBT_OUTPUT_FILE, up_to_date
 
-DAILY_JOB = "afas_daily_job"
-EXTRACT_JOB = "afas_extract_job"
-RECONCILE_JOB = "afas_reconcile_job"
 RECONCILE_STEP = "afas__full_reconciliations"
-WAREHOUSE_JOB = "afas_warehouse_job"
 DBT_STEP = "warehouse_models"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -42,7 +40,7 @@ def run_range(
     end: date,
     *,
     instance: dg.DagsterInstance | None = None,
-    job_name: str = DAILY_JOB,
+    job_name: str = Job.DAILY,
     log_level: str = "INFO",
     rebuild: bool = False,
     dbt_output: Path | None = None,
@@ -101,7 +99,7 @@ def run_headless(
         start,
         end,
         instance=run.instance,
-        job_name=EXTRACT_JOB,
+        job_name=Job.EXTRACT,
         log_level=log_level,
         settings=run.settings,
     )
@@ -109,7 +107,7 @@ def run_headless(
     if stopped or (not rebuild and up_to_date(run.settings.data_path)):
         return [extracted]
     with _stdout_to(dbt_output):
-        built = run.execute(WAREHOUSE_JOB, rebuild=rebuild)
+        built = run.execute(Job.WAREHOUSE, rebuild=rebuild)
     return [extracted, built]
 
 
@@ -138,11 +136,11 @@ def run_reconciliation(
     `run_range`)."""
     run = _Run(settings or PipelineSettings.from_env(), None, instance or _instance(), log_level)
     ops = {RECONCILE_STEP: {"config": {"accept_mass_deletions": accept_mass_deletions}}}
-    reconciled = run.execute(RECONCILE_JOB, rebuild=False, ops=ops)
+    reconciled = run.execute(Job.RECONCILE, rebuild=False, ops=ops)
     if not succeeded(reconciled) or up_to_date(run.settings.data_path):
         return [reconciled]
     with _stdout_to(dbt_output):
-        built = run.execute(WAREHOUSE_JOB, rebuild=False)
+        built = run.execute(Job.WAREHOUSE, rebuild=False)
     return [reconciled, built]
 
 
@@ -164,9 +162,8 @@ class _Run:
         tags: dict[str, str] | None = None,
         ops: dict[str, object] | None = None,
     ) -> dg.ExecuteInProcessResult:
-        from afas_pipeline.defs.resources import pipeline_resources
-
-        job = _definitions(job_name).resolve_job_def(job_name)
+        definitions = definitions_for(Job(job_name), self.settings, afas=self.afas)
+        job = definitions.resolve_job_def(job_name)
         logging = {"console": {"config": {"log_level": self.log_level}}}
         run_config: dict[str, object] = {"loggers": logging}
         if rebuild:
@@ -178,20 +175,7 @@ class _Run:
             instance=self.instance,
             tags=tags,
             raise_on_error=False,
-            # This command's settings, not those the definitions were loaded with.
-            resources=pipeline_resources(self.settings, afas=self.afas),
         )
-
-
-def _definitions(job_name: str) -> dg.Definitions:
-    """The extraction's own definitions for its jobs (they do not import dbt), else all."""
-    if job_name in (EXTRACT_JOB, RECONCILE_JOB):
-        from afas_pipeline.extract_definitions import extract_defs
-
-        return extract_defs
-    from afas_pipeline.definitions import defs
-
-    return defs
 
 
 def quiet_dbt_output(settings: PipelineSettings | None = None) -> Path:

@@ -54,13 +54,6 @@ class DeletionChecksConfig(dg.Config):
     )
 
 
-def daily_partitions(start_date: str) -> dg.DailyPartitionsDefinition:
-    """Days of Mutatie_datum in Amsterdam time; `end_offset=1` makes today a partition too."""
-    return dg.DailyPartitionsDefinition(
-        start_date=start_date, timezone="Europe/Amsterdam", end_offset=1
-    )
-
-
 APP_CONNECTOR_KEY = dg.AssetKey([KEY_PREFIX, "app_connector"])
 
 

@@ -159,15 +159,8 @@ def no_duplicate_postings(storage: StorageResource) -> dg.AssetCheckResult:
     )
 
 
-writeback_job = dg.define_asset_job(
-    "writeback_job",
-    selection=dg.AssetSelection.assets(WRITEBACK_KEY),
-    description="Write approved corrections back to AFAS (a dry run unless dry_run is false).",
-)
-
 writeback_assets = [fientries_posted]
 writeback_checks = [no_rejected_corrections, no_duplicate_postings]
-writeback_jobs = [writeback_job]
 
 
 def report_metadata(report: WritebackReport, storage: StorageResource) -> dict[str, Any]:
