@@ -131,7 +131,7 @@ def _needs_dbt(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
-        from afas_pipeline.warehouse import DbtProjectNotPreparedError
+        from afas_pipeline.dbt_build import DbtProjectNotPreparedError
 
         try:
             return handler(args)
@@ -247,7 +247,7 @@ def _print_columns(lines: list[tuple[str, ...]], *, right_aligned: set[int]) -> 
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    from afas_pipeline.warehouse import parse_dbt_project
+    from afas_pipeline.dbt_build import parse_dbt_project
 
     return parse_dbt_project().returncode
 

@@ -10,6 +10,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from afas_pipeline.datadir import DAGSTER_HOME_DIR, MARTS_FILE
 from afas_pipeline.extract.days import amsterdam_today
 from afas_pipeline.settings import DATA_DIR_VARIABLE, PipelineSettings
 
@@ -20,7 +21,7 @@ DAGSTER_YAML = (Path(__file__).resolve().parent / "dagster.yaml").resolve()
 
 def prepare_dagster_home(data_dir: Path) -> Path:
     """A DAGSTER_HOME under the data directory, with the repository's dagster.yaml."""
-    home = data_dir / "dagster_home"
+    home = data_dir / DAGSTER_HOME_DIR
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists() or config.read_bytes() != DAGSTER_YAML.read_bytes():
@@ -77,7 +78,7 @@ def run_demo(*, port: int, scale: str, ui: bool, verbose: bool = False) -> int:
 
 def marts_summary(data_dir: Path) -> list[str]:
     """Where the marts are, what the reconciliation found, and a query to try on them."""
-    from afas_pipeline.warehouse import MARTS_FILE, STATUS_MART, findings
+    from afas_pipeline.warehouse import STATUS_MART, findings
 
     marts = data_dir / MARTS_FILE
     found = findings(data_dir)

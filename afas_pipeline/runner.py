@@ -13,13 +13,14 @@ from pathlib import Path
 import dagster as dg
 
 from afas_pipeline.afas import AfasSettings
+from afas_pipeline.datadir import BUILDS_DIR, DBT_OUTPUT_FILE
 from afas_pipeline.definitions import definitions_for
 from afas_pipeline.defs.alerts import check_failures
 from afas_pipeline.defs.jobs import Job
 from afas_pipeline.extract.days import amsterdam_today
 from afas_pipeline.settings import PipelineSettings
 from afas_pipeline.usage import RunRequestError
-from afas_pipeline.warehouse import BUILDS_DIR, DBT_OUTPUT_FILE, up_to_date
+from afas_pipeline.warehouse import up_to_date
 
 RECONCILE_STEP = "afas__full_reconciliations"
 DBT_STEP = "warehouse_models"

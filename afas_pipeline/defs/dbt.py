@@ -20,24 +20,20 @@ from dagster_dbt import (
 from packaging import version
 from pydantic import Field
 
-from afas_pipeline.defs.extract import KEY_PREFIX
-from afas_pipeline.defs.resources import StorageResource
-from afas_pipeline.extract.days import amsterdam_today
-from afas_pipeline.warehouse import (
+from afas_pipeline.datadir import MARTS_FILE, raw_lock, warehouse_lock
+from afas_pipeline.dbt_build import (
     DBT_PROJECT_DIR,
-    build_inputs,
     dbt_executable,
     ensure_manifest,
     keep_build_folder,
     new_build_folder,
-    publish_marts,
-    raw_lock,
-    record_built_inputs,
     recorded_build,
     stop_orphaned_build,
-    up_to_date,
-    warehouse_lock,
 )
+from afas_pipeline.defs.extract import KEY_PREFIX
+from afas_pipeline.defs.resources import StorageResource
+from afas_pipeline.extract.days import amsterdam_today
+from afas_pipeline.warehouse import build_inputs, publish_marts, record_built_inputs, up_to_date
 
 ensure_manifest()  # the assets below are read from it; a fresh install has none yet
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -145,7 +141,7 @@ def marts_database(storage: StorageResource) -> dg.MaterializeResult:
     with warehouse_lock(storage.path):
         counts = publish_marts(storage.path)
     return dg.MaterializeResult(
-        metadata={"path": str(storage.path / "marts.duckdb"), "tables": len(counts), **counts}
+        metadata={"path": str(storage.path / MARTS_FILE), "tables": len(counts), **counts}
     )
 
 

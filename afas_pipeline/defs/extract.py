@@ -12,6 +12,7 @@ from dagster import AssetExecutionContext
 from pydantic import Field
 
 from afas_pipeline.afas import AfasClient
+from afas_pipeline.datadir import raw_lock
 from afas_pipeline.defs.resources import AfasResource, StorageResource
 from afas_pipeline.extract.days import DayRange, amsterdam_today, wall_clock
 from afas_pipeline.extract.deletions import (
@@ -31,7 +32,6 @@ from afas_pipeline.extract.loader import (
 from afas_pipeline.extract.reconcile import ReconcileReport, reconcile, write_healed
 from afas_pipeline.extract.specs import CHANGED_ENTRY_DATES, ExtractSpec, spec_by_name
 from afas_pipeline.extract.storage import RawStore
-from afas_pipeline.warehouse import raw_lock
 
 GROUP = "afas_extract"
 KEY_PREFIX = "afas"

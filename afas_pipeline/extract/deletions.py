@@ -23,6 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from afas_pipeline.afas import AfasClient, F, PageQuery
+from afas_pipeline.datadir import STATE_DIR, write_atomically
 from afas_pipeline.extract.days import DayRange
 from afas_pipeline.extract.loader import (
     LoadReport,
@@ -39,7 +40,6 @@ from afas_pipeline.extract.storage import (
     DISPLACED,
     LOADED_AT_COLUMN,
     RawStore,
-    write_atomically,
 )
 
 ENTRY_DATE = "EntryDate"
@@ -171,7 +171,7 @@ def detect_deleted_journal_lines(
         spec.name, "deletion check", administrations=admin_tuple(administrations)
     )
     started_at, started, before = datetime.now(UTC), time.monotonic(), client.stats.snapshot()
-    state_path = store.data_dir / "state" / f"{spec.name}-checked-entry-dates.parquet"
+    state_path = store.data_dir / STATE_DIR / f"{spec.name}-checked-entry-dates.parquet"
     try:
         versions = all_versions(store, spec)
         dates = [] if versions is None else _dates_to_check(changed_dates, state_path, versions)

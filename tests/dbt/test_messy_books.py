@@ -19,9 +19,9 @@ import duckdb
 import pytest
 
 from afas_pipeline.afas import AfasClient, AfasSettings
+from afas_pipeline.dbt_build import DBT_PROJECT_DIR, dbt_executable
 from afas_pipeline.extract.specs import field_meanings
 from afas_pipeline.runner import failures
-from afas_pipeline.warehouse import DBT_PROJECT_DIR, dbt_executable
 from afas_pipeline.writeback import WritebackOptions, run_writeback
 from afas_pipeline.writeback.posting import HELD, WOULD_POST
 from tests.books import messy

@@ -13,8 +13,8 @@ import pytest
 from dagster._serdes import serialize_value
 
 from afas_pipeline.afas import AfasClient, AfasSettings
+from afas_pipeline.dbt_build import DBT_PROJECT_DIR
 from afas_pipeline.runner import failures
-from afas_pipeline.warehouse import DBT_PROJECT_DIR
 from afas_pipeline.writeback import WritebackOptions, run_writeback
 from tests.conftest import HISTORY_START, LOADED_SIMULATOR, NOW, Pipeline, Simulator
 from tests.reliability.conftest import (

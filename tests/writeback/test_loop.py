@@ -9,9 +9,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from afas_pipeline.dbt_build import DBT_PROJECT_DIR
 from afas_pipeline.defs.resources import AfasResource, StorageResource
 from afas_pipeline.defs.writeback import writeback_assets, writeback_checks
-from afas_pipeline.warehouse import DBT_PROJECT_DIR
 from tests.conftest import HISTORY_START, NOW, Pipeline
 from tests.writeback.conftest import ledger_entries
 
