@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Callable, Mapping
 from datetime import date
 from importlib import metadata
 from pathlib import Path
@@ -46,6 +47,8 @@ MARTS_STORAGE_VERSION = "v1.0.0"
 STATUS_MART = "rpt_reconciliation_status"  # where the reconciliation stands, per check
 _DBT_PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 _VERSIONED = ("dbt-core", "dbt-duckdb", "duckdb")
+# Copies tables into the new marts file (connection on it, data directory): row count per table.
+SchemaCopier = Callable[[duckdb.DuckDBPyConnection, Path], Mapping[str, int]]
 
 
 def build_inputs(data_dir: Path, *, today: date | None = None) -> str:
@@ -106,19 +109,18 @@ def record_built_inputs(data_dir: Path, inputs: str | None) -> None:
         write_bytes_atomically(inputs.encode(), record)
 
 
-def publish_marts(data_dir: Path) -> dict[str, int]:
+def publish_marts(data_dir: Path, *, copy_beside: SchemaCopier) -> dict[str, int]:
     """Copy the mart tables to a new `marts.duckdb` and swap it in atomically.
 
     A file named marts.duckdb is the DuckDB catalog `marts`, so a schema `marts` inside it makes
     `marts.x` ambiguous. The tables therefore go to `main` (`select * from fct_gl_entries`),
     and schema `marts` holds a view of each (`marts.marts.fct_gl_entries`, or
-    `<alias>.marts.fct_gl_entries` when attached under another name). The write-back's
-    outbox is published beside them, as schema `writeback`.
-    The inputs of the build (`record_built_inputs`) are published with the marts.
+    `<alias>.marts.fct_gl_entries` when attached under another name). `copy_beside` copies
+    what is published beside them into the new file (the write-back's outbox, as schema
+    `writeback`), returning its row counts. The inputs of the build (`record_built_inputs`)
+    are published with the marts.
     Call while holding `warehouse_lock`. Returns the row count of every published table.
     """
-    from afas_pipeline.writeback.outbox import copy_outbox_schema
-
     warehouse = data_dir / WAREHOUSE_FILE
     counts: dict[str, int] = {}
 
@@ -132,7 +134,7 @@ def publish_marts(data_dir: Path) -> dict[str, int]:
             con.execute(f"attach '{sql_string(warehouse)}' as warehouse (read_only)")
             counts.update(_copy_marts(con))
             con.execute("detach warehouse")
-            counts.update(copy_outbox_schema(con, data_dir))
+            counts.update(copy_beside(con, data_dir))
             con.execute("checkpoint published")
             con.execute("use memory")
             con.execute("detach published")

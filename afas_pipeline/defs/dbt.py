@@ -34,6 +34,7 @@ from afas_pipeline.defs.extract import KEY_PREFIX
 from afas_pipeline.defs.resources import StorageResource
 from afas_pipeline.extract.days import amsterdam_today
 from afas_pipeline.warehouse import build_inputs, publish_marts, record_built_inputs, up_to_date
+from afas_pipeline.writeback.outbox import copy_outbox_schema
 
 ensure_manifest()  # the assets below are read from it; a fresh install has none yet
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -139,7 +140,7 @@ def warehouse_models(
 def marts_database(storage: StorageResource) -> dg.MaterializeResult:
     """The analysts' read-only copy of the marts (marts.duckdb), swapped in atomically."""
     with warehouse_lock(storage.path):
-        counts = publish_marts(storage.path)
+        counts = publish_marts(storage.path, copy_beside=copy_outbox_schema)
     return dg.MaterializeResult(
         metadata={"path": str(storage.path / MARTS_FILE), "tables": len(counts), **counts}
     )

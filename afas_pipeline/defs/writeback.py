@@ -21,6 +21,7 @@ from dagster import AssetExecutionContext
 from pydantic import Field
 
 from afas_pipeline.defs.resources import AfasResource, StorageResource
+from afas_pipeline.extract.reference import RawReference
 from afas_pipeline.writeback.corrections import DEFAULT_JOURNAL, CorrectionsUnavailableError
 from afas_pipeline.writeback.outbox import OUTBOX_FILE, REJECTED, SENT, Outbox
 from afas_pipeline.writeback.posting import (
@@ -88,6 +89,7 @@ def fientries_posted(
                 client,
                 storage.path,
                 options,
+                loaded=RawReference(storage.path),
                 run_id=context.run_id,
                 progress=lambda event, cid: context.log.info(f"{event} {cid}"),
             )

@@ -32,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_from_args(args: argparse.Namespace) -> int:
     """Run the write-back once with parsed `args`; see the module docstring for the exit code."""
     from afas_pipeline.afas import AfasError, AfasSettings
+    from afas_pipeline.extract.reference import RawReference
     from afas_pipeline.extract.specs import contract_client
     from afas_pipeline.writeback.corrections import CorrectionsUnavailableError
     from afas_pipeline.writeback.outbox import WritebackBusyError
@@ -65,6 +66,7 @@ def run_from_args(args: argparse.Namespace) -> int:
                 client,
                 Path(args.data_dir),
                 options,
+                loaded=RawReference(args.data_dir),
                 run_id=f"cli-{uuid.uuid4().hex[:12]}",
                 progress=progress,
             )
