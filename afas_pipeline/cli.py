@@ -218,7 +218,9 @@ def _corrections(args: argparse.Namespace) -> int:
         return 1
     outbox = Outbox(data_dir)
     rows = {r["correction_id"]: r for r in outbox.table()} if outbox.path.exists() else {}
-    lines = [("correction", "admin", "amount", "approved by", "state", "reason")]
+    lines: list[tuple[str, ...]] = [
+        ("correction", "admin", "amount", "approved by", "state", "reason")
+    ]
     for c in proposed:
         row = rows.get(c.correction_id, {})
         approved_by = row.get("approved_by") or ""

@@ -136,7 +136,9 @@ def run_reconciliation(
     warehouse build and the marts in a second, unless it healed nothing (dbt's output as in
     `run_range`)."""
     run = _Run(settings or PipelineSettings.from_env(), None, instance or _instance(), log_level)
-    ops = {RECONCILE_STEP: {"config": {"accept_mass_deletions": accept_mass_deletions}}}
+    ops: dict[str, object] = {
+        RECONCILE_STEP: {"config": {"accept_mass_deletions": accept_mass_deletions}}
+    }
     reconciled = run.execute(Job.RECONCILE, rebuild=False, ops=ops)
     if not succeeded(reconciled) or up_to_date(run.settings.data_path):
         return [reconciled]

@@ -6,4 +6,5 @@ bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 ruff check .
 ruff format --check .
+mypy  # afas_pipeline/, configured in pyproject.toml
 exec pytest "$@"

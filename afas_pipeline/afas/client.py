@@ -473,5 +473,5 @@ def _json_default(value: object) -> object:
         # AFAS reads amounts as JSON numbers or strings; a string keeps every digit.
         return format(value, "f")
     if hasattr(value, "isoformat"):
-        return value.isoformat()  # type: ignore[no-any-return, attr-defined]
+        return value.isoformat()
     raise TypeError(f"cannot send a {type(value).__name__} to AFAS as JSON")

@@ -64,7 +64,8 @@ def alert_webhook(configured: bool) -> AlertWebhookResource:
 def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     """The checks of severity ERROR that failed in the run, one line each."""
     records = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
-    return check_failures(r.dagster_event.event_specific_data for r in records)  # type: ignore[union-attr]
+    data = (r.dagster_event.event_specific_data for r in records if r.dagster_event)
+    return check_failures(e for e in data if isinstance(e, dg.AssetCheckEvaluation))
 
 
 def check_failures(evaluations: Iterable[dg.AssetCheckEvaluation]) -> list[str]:

@@ -3,6 +3,7 @@ publication to the analysts' database."""
 
 import json
 import logging
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from importlib import metadata
@@ -165,4 +166,8 @@ class WarehouseDbtResource(DbtCliResource):
 
 def dbt_resource() -> DbtCliResource:
     """The pinned dbt (see `dbt_executable`) on the project."""
-    return WarehouseDbtResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    return WarehouseDbtResource(
+        project_dir=os.fspath(dbt_project.project_dir),
+        profiles_dir=os.fspath(DBT_PROJECT_DIR),
+        dbt_executable=dbt_executable(),
+    )

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
+from typing import Any, cast
 
 import dagster as dg
 import polars as pl
@@ -253,7 +254,8 @@ def _deletions_asset(
                     accept=config.accept_mass_deletions,
                 )  # fmt: skip
             except ImplausibleDeletionsError as error:
-                report, refused = error.report, str(error)
+                # Raised by the deletion checks, with their own report.
+                report, refused = cast(DeletionReport, error.report), str(error)
             metadata = {
                 **_metadata(report),
                 "deleted": report.deleted,
@@ -362,9 +364,7 @@ def _reconciled(report: ReconcileReport) -> str:
     )
 
 
-def _reconciliation_metadata(
-    reports: list[ReconcileReport], refused: list[str]
-) -> dict[str, object]:
+def _reconciliation_metadata(reports: list[ReconcileReport], refused: list[str]) -> dict[str, Any]:
     kinds = ("changed", "missing", "deleted", "restored")
     healed = {kind: sum(getattr(r, kind) for r in reports) for kind in kinds}
     rows = [
@@ -405,7 +405,7 @@ class Loaded:
     """What reading one connector gave: its report, materialization metadata and checks."""
 
     report: LoadReport
-    metadata: dict[str, object]
+    metadata: dict[str, Any]
     checks: list[dg.AssetCheckResult] = field(default_factory=list)
     summary: str = ""
 
@@ -500,8 +500,8 @@ def _unique_key_check(store: RawStore, spec: ExtractSpec, days: list[date]) -> d
     )
 
 
-def _metadata(report: LoadReport) -> dict[str, object]:
-    meta: dict[str, object] = {
+def _metadata(report: LoadReport) -> dict[str, Any]:
+    meta: dict[str, Any] = {
         "rows": report.rows,
         "pages": report.pages,
         "api_calls": report.api_calls,

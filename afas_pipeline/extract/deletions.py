@@ -31,6 +31,7 @@ from afas_pipeline.extract.loader import (
     admin_tuple,
     finish_report,
     iter_frames,
+    scope_of,
 )
 from afas_pipeline.extract.specs import ExtractSpec
 from afas_pipeline.extract.storage import (
@@ -313,10 +314,10 @@ def afas_keys(
     """The keys AFAS returns for `queries`, and the rows each query returned; only key columns
     are kept, so memory stays small."""
     parts = [pl.DataFrame(schema={k: spec.schema[k] for k in spec.key})]
-    answered = dict.fromkeys((q.tag for q in queries), 0)
+    answered = dict.fromkeys((scope_of(q) for q in queries), 0)
     for query, frame in iter_frames(client, queries, spec):
         report.observe(frame, None)
-        answered[query.tag] += frame.height
+        answered[scope_of(query)] += frame.height
         parts.append(frame.select(spec.key))
     return pl.concat(parts).unique(), answered
 
@@ -356,7 +357,8 @@ def _entry_date_queries(
     queries = []
     for days in _date_ranges(dates):
         in_range = (F(ENTRY_DATE) >= days.start) & (F(ENTRY_DATE) < days.end)
-        for admin in administrations or [None]:
+        scopes: Sequence[int | None] = administrations or [None]
+        for admin in scopes:
             flt = in_range if admin is None else in_range & (F(_UNIT) == admin)
             queries.append(
                 PageQuery(

@@ -54,16 +54,16 @@ _HISTORY = frozenset({DISPLACED, CLEARED})
 RECONCILIATIONS = "full_reconciliations"
 RECONCILIATIONS_SCHEMA = pl.Schema(
     {
-        "run_id": pl.String,
+        "run_id": pl.String(),
         "reconciled_at": pl.Datetime("us", "UTC"),
-        "connector": pl.String,
-        "administration_id": pl.Int64,
-        "day": pl.Date,
-        "changed_keys": pl.Int64,
-        "missing_keys": pl.Int64,
-        "deleted_keys": pl.Int64,
-        "restored_keys": pl.Int64,
-        "keys_compared": pl.Int64,
+        "connector": pl.String(),
+        "administration_id": pl.Int64(),
+        "day": pl.Date(),
+        "changed_keys": pl.Int64(),
+        "missing_keys": pl.Int64(),
+        "deleted_keys": pl.Int64(),
+        "restored_keys": pl.Int64(),
+        "keys_compared": pl.Int64(),
     }
 )
 SCHEMA_FILE = "_schema.parquet"
@@ -131,7 +131,7 @@ class RawStore:
             {
                 **schema,
                 DELETED_SEEN_AT_COLUMN: pl.Datetime("us", "UTC"),
-                DELETED_RUN_ID_COLUMN: pl.String,
+                DELETED_RUN_ID_COLUMN: pl.String(),
             }
         )
         for kind, columns in ((DAYS, schema), (DISPLACED, schema), (DELETED, deleted)):

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from afas_pipeline.afas import AfasClient, F, UpdateConnectorMeta
+from afas_pipeline.afas.filters import any_of
 from afas_pipeline.writeback.corrections import Correction, CorrectionLine
 from afas_pipeline.writeback.payloads import FI_ENTRIES, header_fields, line_fields
 
@@ -147,10 +148,7 @@ def _parties(
     if missing and client is not None:
         # Created since the last load, or never loaded: ask AFAS, a few ids per request.
         for chunk in _chunks(missing, 20):
-            condition = None
-            for party_id in chunk:
-                term = F(key) == party_id
-                condition = term if condition is None else condition | term
+            condition = any_of(*(F(key) == party_id for party_id in chunk))
             for page in client.iter_pages(connector, filter=condition, order_by=(key,)):
                 for row in page.frame.iter_rows(named=True):
                     found[str(row[key])] = row
