@@ -3,6 +3,7 @@ posting exactly once, rejections with AFAS's reasons, faults, ambiguous writes, 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -41,21 +42,11 @@ def _batch(ids: list[str] = IDS) -> list[dict[str, Any]]:
 def _run(wb: WritebackEnv, client: AfasClient | None = None, **options: Any) -> Any:
     options.setdefault("settle_seconds", 0.2)
     options.setdefault("ambiguous_recheck_seconds", 0.1)
-    if client is not None:
+    with contextlib.ExitStack() as own:
+        client = client or own.enter_context(wb.client(retry=fast_retry()))
+        loaded = RawReference(wb.data_dir)
         return run_writeback(
-            client,
-            wb.data_dir,
-            WritebackOptions(**options),
-            loaded=RawReference(wb.data_dir),
-            run_id="test",
-        )
-    with wb.client(retry=fast_retry()) as own:
-        return run_writeback(
-            own,
-            wb.data_dir,
-            WritebackOptions(**options),
-            loaded=RawReference(wb.data_dir),
-            run_id="test",
+            client, wb.data_dir, WritebackOptions(**options), loaded=loaded, run_id="test"
         )
 
 
