@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from afas_pipeline.extract.days import amsterdam_today, parse_day
+from afas_pipeline.settings import PipelineSettings, data_dir_from_env
 from afas_pipeline.usage import RunRequestError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -86,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     corrections = commands.add_parser(
         "corrections", help="list the proposed corrections, who approved them and their state"
     )
-    corrections.add_argument("--data-dir", default=os.environ.get("AFAS_PIPELINE_DATA_DIR", "data"))
+    corrections.add_argument("--data-dir", type=Path, default=data_dir_from_env())
     corrections.set_defaults(handler=_corrections)
 
     writeback = commands.add_parser(
@@ -130,7 +131,7 @@ def _needs_dbt(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
-        from afas_pipeline.warehouse import DbtProjectNotPreparedError
+        from afas_pipeline.dbt_build import DbtProjectNotPreparedError
 
         try:
             return handler(args)
@@ -145,10 +146,16 @@ def _needs_dbt(handler: Handler) -> Handler:
 def _run(args: argparse.Namespace) -> int:
     from afas_pipeline.runner import quiet_dbt_output, run_headless
 
+    settings = PipelineSettings.from_env()
     log_level = "DEBUG" if args.verbose else "WARNING"
-    dbt_output = None if args.verbose else quiet_dbt_output()
+    dbt_output = None if args.verbose else quiet_dbt_output(settings)
     results = run_headless(
-        args.start, args.end, log_level=log_level, rebuild=args.rebuild, dbt_output=dbt_output
+        args.start,
+        args.end,
+        log_level=log_level,
+        rebuild=args.rebuild,
+        dbt_output=dbt_output,
+        settings=settings,
     )
     return _report(results, f"{args.start}..{args.end}", dbt_output)
 
@@ -157,12 +164,14 @@ def _run(args: argparse.Namespace) -> int:
 def _reconcile(args: argparse.Namespace) -> int:
     from afas_pipeline.runner import quiet_dbt_output, run_reconciliation
 
+    settings = PipelineSettings.from_env()
     log_level = "DEBUG" if args.verbose else "WARNING"
-    dbt_output = None if args.verbose else quiet_dbt_output()
+    dbt_output = None if args.verbose else quiet_dbt_output(settings)
     results = run_reconciliation(
         log_level=log_level,
         accept_mass_deletions=args.accept_mass_deletions,
         dbt_output=dbt_output,
+        settings=settings,
     )
     return _report(results, "full reconciliation", dbt_output)
 
@@ -209,7 +218,9 @@ def _corrections(args: argparse.Namespace) -> int:
         return 1
     outbox = Outbox(data_dir)
     rows = {r["correction_id"]: r for r in outbox.table()} if outbox.path.exists() else {}
-    lines = [("correction", "admin", "amount", "approved by", "state", "reason")]
+    lines: list[tuple[str, ...]] = [
+        ("correction", "admin", "amount", "approved by", "state", "reason")
+    ]
     for c in proposed:
         row = rows.get(c.correction_id, {})
         approved_by = row.get("approved_by") or ""
@@ -238,7 +249,7 @@ def _print_columns(lines: list[tuple[str, ...]], *, right_aligned: set[int]) -> 
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    from afas_pipeline.warehouse import parse_dbt_project
+    from afas_pipeline.dbt_build import parse_dbt_project
 
     return parse_dbt_project().returncode
 
@@ -268,11 +279,10 @@ def _connectors(args: argparse.Namespace) -> int:
 def _read(args: argparse.Namespace) -> int:
     import polars as pl
 
-    from afas_pipeline.afas import AfasClient
-    from afas_pipeline.extract.specs import field_meanings
+    from afas_pipeline.extract.specs import contract_client
 
-    # The contract's connectors are typed by the contract; any other by its values.
-    with AfasClient(_settings(), field_meanings=field_meanings()) as client:
+    # The contract's connectors are typed and ordered by the contract; any other by its values.
+    with contract_client(_settings()) as client:
         pages = client.iter_pages(args.connector, page_size=args.limit, order_by=None)
         frame = next(pages).frame
     with pl.Config(tbl_rows=args.limit, tbl_cols=-1, fmt_str_lengths=30):

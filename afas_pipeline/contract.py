@@ -385,3 +385,9 @@ CONNECTORS: dict[str, ConnectorSpec] = {
 }
 
 FI_ENTRIES = "FiEntries"
+
+
+def order_keys() -> dict[str, tuple[str, ...]]:
+    """Each contract connector's key, for `AfasClient(order_keys=)`: paging is only stable when
+    a read is ordered by a unique key."""
+    return {connector_id: spec.key for connector_id, spec in CONNECTORS.items()}

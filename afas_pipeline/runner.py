@@ -12,16 +12,17 @@ from pathlib import Path
 
 import dagster as dg
 
+from afas_pipeline.afas import AfasSettings
+from afas_pipeline.datadir import BUILDS_DIR, DBT_OUTPUT_FILE
+from afas_pipeline.definitions import definitions_for
 from afas_pipeline.defs.alerts import check_failures
+from afas_pipeline.defs.jobs import Job
 from afas_pipeline.extract.days import amsterdam_today
+from afas_pipeline.settings import PipelineSettings
 from afas_pipeline.usage import RunRequestError
-from afas_pipeline.warehouse import BUILDS_DIR, DBT_OUTPUT_FILE, up_to_date
+from afas_pipeline.warehouse import up_to_date
 
-DAILY_JOB = "afas_daily_job"
-EXTRACT_JOB = "afas_extract_job"
-RECONCILE_JOB = "afas_reconcile_job"
 RECONCILE_STEP = "afas__full_reconciliations"
-WAREHOUSE_JOB = "afas_warehouse_job"
 DBT_STEP = "warehouse_models"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -40,10 +41,12 @@ def run_range(
     end: date,
     *,
     instance: dg.DagsterInstance | None = None,
-    job_name: str = DAILY_JOB,
+    job_name: str = Job.DAILY,
     log_level: str = "INFO",
     rebuild: bool = False,
     dbt_output: Path | None = None,
+    settings: PipelineSettings | None = None,
+    afas: AfasSettings | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Materialize every asset of `job_name` for the days `start..end` (inclusive) in one run.
 
@@ -51,18 +54,20 @@ def run_range(
     backfill policy), exactly as a backfill launched from the UI does. The dbt build is skipped
     when nothing it reads changed since the published marts, unless `rebuild`. dbt's own
     output (a line per model and test) goes to the file `dbt_output`, if given, else to stdout.
+    `settings`: the pipeline's (default: the environment's, now); `afas`: the connection
+    (default: the environment's, when the run starts).
     """
-    check_range(start, end)
+    run = _Run(settings or PipelineSettings.from_env(), afas, instance or _instance(), log_level)
+    check_range(start, end, run.settings)
     tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
-    instance = instance or _instance()
     with _stdout_to(dbt_output):
-        return _execute(job_name, instance, log_level, rebuild=rebuild, tags=tags)
+        return run.execute(job_name, rebuild=rebuild, tags=tags)
 
 
-def check_range(start: date, end: date) -> None:
+def check_range(start: date, end: date, settings: PipelineSettings | None = None) -> None:
     """Refuse a range of days that is empty or outside the partitions (first day:
     AFAS_PIPELINE_START_DATE; last: today in Amsterdam)."""
-    first = date.fromisoformat(os.environ.get("AFAS_PIPELINE_START_DATE", "2025-01-01"))
+    first = (settings or PipelineSettings.from_env()).start_date
     last = amsterdam_today()
     if end < start:
         raise RunRequestError(f"--end {end} is before --start {start}")
@@ -81,6 +86,7 @@ def run_headless(
     log_level: str = "INFO",
     rebuild: bool = False,
     dbt_output: Path | None = None,
+    settings: PipelineSettings | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
     """What `afas-pipeline run` does: extract the days `start..end` in one run, then build the
     warehouse and publish the marts in a second run, unless nothing the build reads changed
@@ -89,13 +95,20 @@ def run_headless(
     The outcome is the daily job's, which skips an unchanged build within its one run; but here
     a run that finds nothing new never imports dbt (3.5 s, a third of such a run).
     """
-    instance = instance or _instance()
-    extracted = run_range(start, end, instance=instance, job_name=EXTRACT_JOB, log_level=log_level)
+    run = _Run(settings or PipelineSettings.from_env(), None, instance or _instance(), log_level)
+    extracted = run_range(
+        start,
+        end,
+        instance=run.instance,
+        job_name=Job.EXTRACT,
+        log_level=log_level,
+        settings=run.settings,
+    )
     stopped = not succeeded(extracted)  # a blocking check stops the line before the build
-    if stopped or (not rebuild and up_to_date(_data_dir())):
+    if stopped or (not rebuild and up_to_date(run.settings.data_path)):
         return [extracted]
     with _stdout_to(dbt_output):
-        built = _execute(WAREHOUSE_JOB, instance, log_level, rebuild=rebuild)
+        built = run.execute(Job.WAREHOUSE, rebuild=rebuild)
     return [extracted, built]
 
 
@@ -117,60 +130,60 @@ def run_reconciliation(
     log_level: str = "INFO",
     accept_mass_deletions: bool = False,
     dbt_output: Path | None = None,
+    settings: PipelineSettings | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
     """What `afas-pipeline reconcile` does: the full reconciliation in one run, then the
     warehouse build and the marts in a second, unless it healed nothing (dbt's output as in
     `run_range`)."""
-    instance = instance or _instance()
-    ops = {RECONCILE_STEP: {"config": {"accept_mass_deletions": accept_mass_deletions}}}
-    reconciled = _execute(RECONCILE_JOB, instance, log_level, rebuild=False, ops=ops)
-    if not succeeded(reconciled) or up_to_date(_data_dir()):
+    run = _Run(settings or PipelineSettings.from_env(), None, instance or _instance(), log_level)
+    ops: dict[str, object] = {
+        RECONCILE_STEP: {"config": {"accept_mass_deletions": accept_mass_deletions}}
+    }
+    reconciled = run.execute(Job.RECONCILE, rebuild=False, ops=ops)
+    if not succeeded(reconciled) or up_to_date(run.settings.data_path):
         return [reconciled]
     with _stdout_to(dbt_output):
-        built = _execute(WAREHOUSE_JOB, instance, log_level, rebuild=False)
+        built = run.execute(Job.WAREHOUSE, rebuild=False)
     return [reconciled, built]
 
 
-def _execute(
-    job_name: str,
-    instance: dg.DagsterInstance,
-    log_level: str,
-    *,
-    rebuild: bool,
-    tags: dict[str, str] | None = None,
-    ops: dict[str, object] | None = None,
-) -> dg.ExecuteInProcessResult:
-    job = _definitions(job_name).resolve_job_def(job_name)
-    run_config: dict[str, object] = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    if rebuild:
-        ops = {**(ops or {}), DBT_STEP: {"config": {"rebuild": True}}}
-    if ops:
-        run_config["ops"] = ops
-    return job.execute_in_process(
-        run_config=run_config, instance=instance, tags=tags, raise_on_error=False
-    )
+@dataclass(frozen=True)
+class _Run:
+    """What the runs of one command share: the settings they run with, the instance, the log
+    level."""
+
+    settings: PipelineSettings
+    afas: AfasSettings | None
+    instance: dg.DagsterInstance
+    log_level: str
+
+    def execute(
+        self,
+        job_name: str,
+        *,
+        rebuild: bool,
+        tags: dict[str, str] | None = None,
+        ops: dict[str, object] | None = None,
+    ) -> dg.ExecuteInProcessResult:
+        definitions = definitions_for(Job(job_name), self.settings, afas=self.afas)
+        job = definitions.resolve_job_def(job_name)
+        logging = {"console": {"config": {"log_level": self.log_level}}}
+        run_config: dict[str, object] = {"loggers": logging}
+        if rebuild:
+            ops = {**(ops or {}), DBT_STEP: {"config": {"rebuild": True}}}
+        if ops:
+            run_config["ops"] = ops
+        return job.execute_in_process(
+            run_config=run_config,
+            instance=self.instance,
+            tags=tags,
+            raise_on_error=False,
+        )
 
 
-def _definitions(job_name: str) -> dg.Definitions:
-    """The extraction's own definitions for its jobs (they do not import dbt), else all."""
-    if job_name in (EXTRACT_JOB, RECONCILE_JOB):
-        from afas_pipeline.extract_definitions import extract_defs
-
-        return extract_defs
-    from afas_pipeline.definitions import defs
-
-    return defs
-
-
-def _data_dir() -> Path:
-    from afas_pipeline.defs.resources import DEFAULT_DATA_DIR, StorageResource
-
-    return StorageResource(data_dir=os.environ.get("AFAS_PIPELINE_DATA_DIR", DEFAULT_DATA_DIR)).path
-
-
-def quiet_dbt_output() -> Path:
+def quiet_dbt_output(settings: PipelineSettings | None = None) -> Path:
     """Where a quiet headless run keeps dbt's output (`dbt_output`): under the data folder."""
-    return _data_dir() / BUILDS_DIR / DBT_OUTPUT_FILE
+    return (settings or PipelineSettings.from_env()).data_path / BUILDS_DIR / DBT_OUTPUT_FILE
 
 
 def outcomes(result: dg.ExecuteInProcessResult) -> list[AssetOutcome]:

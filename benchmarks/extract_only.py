@@ -16,10 +16,10 @@ import sys
 import time
 from functools import partial
 
-from afas_pipeline.afas import AfasClient, AfasSettings
+from afas_pipeline.afas import AfasSettings
 from afas_pipeline.extract.days import DayRange, parse_day
 from afas_pipeline.extract.loader import load_days, read_concurrently
-from afas_pipeline.extract.specs import EXTRACT_SPECS, field_meanings
+from afas_pipeline.extract.specs import EXTRACT_SPECS, contract_client
 from afas_pipeline.extract.storage import RawStore
 
 
@@ -34,8 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     rows = pages = calls = 0
     settings = AfasSettings.from_env()
-    meanings = field_meanings()
-    with AfasClient(settings, max_concurrency=args.concurrency, field_meanings=meanings) as client:
+    with contract_client(settings, max_concurrency=args.concurrency) as client:
         reads = {
             spec.name: partial(
                 load_days,

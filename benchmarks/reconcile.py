@@ -16,11 +16,11 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
-from afas_pipeline.afas import AfasClient, AfasSettings
+from afas_pipeline.afas import AfasSettings
 from afas_pipeline.extract.days import DayRange
 from afas_pipeline.extract.loader import load_days
 from afas_pipeline.extract.reconcile import reconcile
-from afas_pipeline.extract.specs import field_meanings, spec_by_name
+from afas_pipeline.extract.specs import contract_client, spec_by_name
 from afas_pipeline.extract.storage import RawStore
 from afas_pipeline.simulator.environment import Environment, SimulatorConfig
 from afas_pipeline.simulator.faults import FaultConfig
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = AfasSettings.create(
             token=environment.config.token_data, base_url=server.base_url
         )
-        with AfasClient(settings, field_meanings=field_meanings()) as client:
+        with contract_client(settings) as client:
             started = time.perf_counter()
             loaded = load_days(
                 client,
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             _print("load", 0.0, loaded.rows, 0, loaded.api_calls, started)
         for latency in args.latencies:
             server.app.state.simulator.injector.configure(FaultConfig(latency_ms=latency))
-            with AfasClient(settings, field_meanings=field_meanings()) as client:
+            with contract_client(settings) as client:
                 started = time.perf_counter()
                 run_id = f"rec-{latency:g}"
                 report = reconcile(

@@ -273,15 +273,15 @@ class Bench:
 
     def bare_plan(self, sim: Simulator) -> dict[str, Any]:
         """The pipeline's own queries for the cold range (same chunks, filters, page size)."""
-        from afas_pipeline.afas import AfasClient, AfasSettings
+        from afas_pipeline.afas import AfasSettings
         from afas_pipeline.afas.filters import Filter
         from afas_pipeline.extract.days import DayRange
         from afas_pipeline.extract.loader import day_queries
-        from afas_pipeline.extract.specs import EXTRACT_SPECS
+        from afas_pipeline.extract.specs import EXTRACT_SPECS, contract_client
 
         settings = AfasSettings.create(token=sim.token, base_url=sim.base_url)
         queries = []
-        with AfasClient(settings) as client:
+        with contract_client(settings) as client:
             days = DayRange.inclusive(self.start, self.end)
             for spec in (s for s in EXTRACT_SPECS if s.partitioned):
                 meta = client.describe_get_connector(spec.connector_id)

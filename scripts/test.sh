@@ -6,6 +6,7 @@ bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 ruff check .
 ruff format --check .
+mypy  # afas_pipeline/, configured in pyproject.toml
 # Two workers (TEST_WORKERS to change it), a test module per worker at a time so that each
 # module's fixtures are built once; modules in collection order (tests/conftest.py puts the
 # longest first) rather than xdist's default of the most tests first.

@@ -105,10 +105,12 @@ class AfasClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         language: str = "nl-nl",
         field_meanings: Mapping[str, Mapping[str, str]] | None = None,
+        order_keys: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """`field_meanings`: per connector id, what its "date" fields hold ("date" or
         "datetime"), which AFAS's metainfo cannot say; other "date" fields are typed by their
-        values (see `frames.py`)."""
+        values (see `frames.py`). `order_keys`: per connector id, the key fields a read is
+        ordered by when it gives no `order_by`."""
         if not 1 <= max_concurrency <= MAX_CONCURRENCY:
             raise AfasConfigError(
                 f"max_concurrency must be 1 to {MAX_CONCURRENCY} (AFAS allows at most "
@@ -119,6 +121,7 @@ class AfasClient:
         self.retry = retry or RetryPolicy()
         self.language = language
         self.field_meanings = {cid: dict(m) for cid, m in (field_meanings or {}).items()}
+        self.order_keys = {cid: tuple(key) for cid, key in (order_keys or {}).items()}
         self.stats = ClientStats()
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
@@ -255,17 +258,12 @@ class AfasClient:
         self, connector_id: str, meta: GetConnectorMeta, order_by: Sequence[str] | None
     ) -> tuple[str, ...]:
         if order_by is None:
-            # Kept behaviour: a bare client knows the contract's keys. Imported here because the
-            # contract (product level) imports this package; to go once callers hand keys in.
-            from afas_pipeline.contract import CONNECTORS
-
-            spec = CONNECTORS.get(connector_id)
-            if spec is None:
+            order_by = self.order_keys.get(connector_id)
+            if order_by is None:
                 raise AfasConfigError(
-                    f"connector {connector_id} is not in the contract: give order_by (its key "
+                    f"connector {connector_id} has no known key: give order_by (its key "
                     "fields), because paging is only stable when ordered by a unique key"
                 )
-            order_by = spec.key
         if isinstance(order_by, str):
             order_by = (order_by,)
         known = set(meta.field_ids)
@@ -475,5 +473,5 @@ def _json_default(value: object) -> object:
         # AFAS reads amounts as JSON numbers or strings; a string keeps every digit.
         return format(value, "f")
     if hasattr(value, "isoformat"):
-        return value.isoformat()  # type: ignore[no-any-return, attr-defined]
+        return value.isoformat()
     raise TypeError(f"cannot send a {type(value).__name__} to AFAS as JSON")

@@ -16,7 +16,8 @@ import dagster as dg
 import httpx
 from pydantic import Field
 
-WEBHOOK_VARIABLE = "AFAS_ALERT_WEBHOOK_URL"
+from afas_pipeline.settings import ALERT_WEBHOOK_VARIABLE as WEBHOOK_VARIABLE
+
 ALERTS_OFF = f"alerts are off: {WEBHOOK_VARIABLE} is not set"
 MAX_ITEMS = 10  # lines per alert: the rest is counted, the UI has it all
 MAX_LINE = 600  # characters: an AFAS error with its hint fits
@@ -52,10 +53,19 @@ class AlertWebhookResource(dg.ConfigurableResource):
             raise AlertDeliveryError(f"alert webhook answered HTTP {response.status_code}")
 
 
+def alert_webhook(configured: bool) -> AlertWebhookResource:
+    """The webhook: its URL read at run time through an EnvVar when `configured` (the variable
+    is set), so it never is config; else alerts off (an EnvVar of an unset variable fails)."""
+    if not configured:
+        return AlertWebhookResource()
+    return AlertWebhookResource(url=dg.EnvVar(WEBHOOK_VARIABLE))
+
+
 def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     """The checks of severity ERROR that failed in the run, one line each."""
     records = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
-    return check_failures(r.dagster_event.event_specific_data for r in records)  # type: ignore[union-attr]
+    data = (r.dagster_event.event_specific_data for r in records if r.dagster_event)
+    return check_failures(e for e in data if isinstance(e, dg.AssetCheckEvaluation))
 
 
 def check_failures(evaluations: Iterable[dg.AssetCheckEvaluation]) -> list[str]:

@@ -21,24 +21,21 @@ from dagster_dbt import (
 from packaging import version
 from pydantic import Field
 
-from afas_pipeline.defs.extract import KEY_PREFIX
-from afas_pipeline.defs.resources import StorageResource
-from afas_pipeline.extract.days import amsterdam_today
-from afas_pipeline.warehouse import (
+from afas_pipeline.datadir import MARTS_FILE, raw_lock, warehouse_lock
+from afas_pipeline.dbt_build import (
     DBT_PROJECT_DIR,
-    build_inputs,
     dbt_executable,
     ensure_manifest,
     keep_build_folder,
     new_build_folder,
-    publish_marts,
-    raw_lock,
-    record_built_inputs,
     recorded_build,
     stop_orphaned_build,
-    up_to_date,
-    warehouse_lock,
 )
+from afas_pipeline.defs.extract import KEY_PREFIX
+from afas_pipeline.defs.resources import StorageResource
+from afas_pipeline.extract.days import amsterdam_today
+from afas_pipeline.warehouse import build_inputs, publish_marts, record_built_inputs, up_to_date
+from afas_pipeline.writeback.outbox import copy_outbox_schema
 
 ensure_manifest()  # the assets below are read from it; a fresh install has none yet
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -106,7 +103,6 @@ def warehouse_models(
 ) -> Iterator[Any]:
     """Builds and tests the staging, intermediate and mart models in the warehouse."""
     data = storage.path
-    os.environ["AFAS_PIPELINE_DATA_DIR"] = str(data)  # dbt's profile reads it
     # The business date, Amsterdam's, passed to dbt: DuckDB's current_date is UTC's.
     today = amsterdam_today()
     with warehouse_lock(data), raw_lock(data, shared=True):
@@ -123,7 +119,9 @@ def warehouse_models(
             context.log.warning(f"stopped dbt build {orphan} left running by a killed run")
         folder = new_build_folder(data, context.run.run_id)
         try:
-            build = ["build", "--vars", json.dumps({"today": today.isoformat()})]
+            # dbt's profile and sources read the data directory from its vars.
+            dbt_vars = {"today": today.isoformat(), "data_dir": str(data)}
+            build = ["build", "--vars", json.dumps(dbt_vars)]
             invocation = dbt.cli(build, context=context, target_path=folder)
             with recorded_build(data, invocation.process.pid):
                 yield from invocation.stream()
@@ -143,9 +141,9 @@ def warehouse_models(
 def marts_database(storage: StorageResource) -> dg.MaterializeResult:
     """The analysts' read-only copy of the marts (marts.duckdb), swapped in atomically."""
     with warehouse_lock(storage.path):
-        counts = publish_marts(storage.path)
+        counts = publish_marts(storage.path, copy_beside=copy_outbox_schema)
     return dg.MaterializeResult(
-        metadata={"path": str(storage.path / "marts.duckdb"), "tables": len(counts), **counts}
+        metadata={"path": str(storage.path / MARTS_FILE), "tables": len(counts), **counts}
     )
 
 
@@ -168,4 +166,8 @@ class WarehouseDbtResource(DbtCliResource):
 
 def dbt_resource() -> DbtCliResource:
     """The pinned dbt (see `dbt_executable`) on the project."""
-    return WarehouseDbtResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    return WarehouseDbtResource(
+        project_dir=os.fspath(dbt_project.project_dir),
+        profiles_dir=os.fspath(DBT_PROJECT_DIR),
+        dbt_executable=dbt_executable(),
+    )

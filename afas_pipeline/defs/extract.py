@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
+from typing import Any, cast
 
 import dagster as dg
 import polars as pl
@@ -12,6 +13,7 @@ from dagster import AssetExecutionContext
 from pydantic import Field
 
 from afas_pipeline.afas import AfasClient
+from afas_pipeline.datadir import raw_lock
 from afas_pipeline.defs.resources import AfasResource, StorageResource
 from afas_pipeline.extract.days import DayRange, amsterdam_today, wall_clock
 from afas_pipeline.extract.deletions import (
@@ -31,7 +33,6 @@ from afas_pipeline.extract.loader import (
 from afas_pipeline.extract.reconcile import ReconcileReport, reconcile, write_healed
 from afas_pipeline.extract.specs import CHANGED_ENTRY_DATES, ExtractSpec, spec_by_name
 from afas_pipeline.extract.storage import RawStore
-from afas_pipeline.warehouse import raw_lock
 
 GROUP = "afas_extract"
 KEY_PREFIX = "afas"
@@ -51,13 +52,6 @@ class DeletionChecksConfig(dg.Config):
         default=False,
         description="Flag the deletions even if AFAS's answer would flag an implausible share "
         "of the records (more than half of many): only when AFAS really deleted them.",
-    )
-
-
-def daily_partitions(start_date: str) -> dg.DailyPartitionsDefinition:
-    """Days of Mutatie_datum in Amsterdam time; `end_offset=1` makes today a partition too."""
-    return dg.DailyPartitionsDefinition(
-        start_date=start_date, timezone="Europe/Amsterdam", end_offset=1
     )
 
 
@@ -260,7 +254,8 @@ def _deletions_asset(
                     accept=config.accept_mass_deletions,
                 )  # fmt: skip
             except ImplausibleDeletionsError as error:
-                report, refused = error.report, str(error)
+                # Raised by the deletion checks, with their own report.
+                report, refused = cast(DeletionReport, error.report), str(error)
             metadata = {
                 **_metadata(report),
                 "deleted": report.deleted,
@@ -369,9 +364,7 @@ def _reconciled(report: ReconcileReport) -> str:
     )
 
 
-def _reconciliation_metadata(
-    reports: list[ReconcileReport], refused: list[str]
-) -> dict[str, object]:
+def _reconciliation_metadata(reports: list[ReconcileReport], refused: list[str]) -> dict[str, Any]:
     kinds = ("changed", "missing", "deleted", "restored")
     healed = {kind: sum(getattr(r, kind) for r in reports) for kind in kinds}
     rows = [
@@ -412,7 +405,7 @@ class Loaded:
     """What reading one connector gave: its report, materialization metadata and checks."""
 
     report: LoadReport
-    metadata: dict[str, object]
+    metadata: dict[str, Any]
     checks: list[dg.AssetCheckResult] = field(default_factory=list)
     summary: str = ""
 
@@ -507,8 +500,8 @@ def _unique_key_check(store: RawStore, spec: ExtractSpec, days: list[date]) -> d
     )
 
 
-def _metadata(report: LoadReport) -> dict[str, object]:
-    meta: dict[str, object] = {
+def _metadata(report: LoadReport) -> dict[str, Any]:
+    meta: dict[str, Any] = {
         "rows": report.rows,
         "pages": report.pages,
         "api_calls": report.api_calls,

@@ -11,10 +11,9 @@ import dagster as dg
 from pydantic import Field
 
 from afas_pipeline.afas import AfasClient, AfasSettings
-from afas_pipeline.extract.specs import field_meanings
+from afas_pipeline.extract.specs import contract_client
 from afas_pipeline.extract.storage import RawStore
-
-DEFAULT_DATA_DIR = "data"
+from afas_pipeline.settings import DEFAULT_DATA_DIR, PipelineSettings
 
 
 class AfasResource(dg.ConfigurableResource):
@@ -39,9 +38,9 @@ class AfasResource(dg.ConfigurableResource):
 
     @contextmanager
     def client(self, **options: Any) -> Iterator[AfasClient]:
-        """A client typing the contract's fields by meaning; `options` go to AfasClient."""
+        """A client that knows the contract (`contract_client`); `options` go to AfasClient."""
         options.setdefault("max_concurrency", self.max_concurrency)
-        with AfasClient(self.settings(), field_meanings=field_meanings(), **options) as client:
+        with contract_client(self.settings(), **options) as client:
             yield client
 
     def configured_administrations(self) -> list[int] | None:
@@ -68,3 +67,26 @@ class StorageResource(dg.ConfigurableResource):
 
     def raw_store(self) -> RawStore:
         return RawStore(self.path)
+
+
+def pipeline_resources(
+    settings: PipelineSettings, *, afas: AfasSettings | None = None
+) -> dict[str, dg.ConfigurableResource]:
+    """The extraction's resources for `settings`. `afas`: the connection of an in-process run
+    whose caller already holds it (the demo's simulator) instead of the process environment's;
+    it is no config, so it never reaches the run's records."""
+    resource = AfasResource if afas is None else _connected_to(afas)
+    return {
+        "afas": resource(administrations=settings.administrations),
+        "storage": StorageResource(data_dir=str(settings.data_dir)),
+    }
+
+
+def _connected_to(afas: AfasSettings) -> type[AfasResource]:
+    # A subclass, not a field or a private attribute: Dagster re-creates a resource from its
+    # config before a run, which would drop the latter and record the former.
+    class ConnectedAfasResource(AfasResource):
+        def settings(self) -> AfasSettings:
+            return afas
+
+    return ConnectedAfasResource

@@ -21,6 +21,7 @@ from dagster import AssetExecutionContext
 from pydantic import Field
 
 from afas_pipeline.defs.resources import AfasResource, StorageResource
+from afas_pipeline.extract.reference import RawReference
 from afas_pipeline.writeback.corrections import DEFAULT_JOURNAL, CorrectionsUnavailableError
 from afas_pipeline.writeback.outbox import OUTBOX_FILE, REJECTED, SENT, Outbox
 from afas_pipeline.writeback.posting import (
@@ -88,6 +89,7 @@ def fientries_posted(
                 client,
                 storage.path,
                 options,
+                loaded=RawReference(storage.path),
                 run_id=context.run_id,
                 progress=lambda event, cid: context.log.info(f"{event} {cid}"),
             )
@@ -159,15 +161,8 @@ def no_duplicate_postings(storage: StorageResource) -> dg.AssetCheckResult:
     )
 
 
-writeback_job = dg.define_asset_job(
-    "writeback_job",
-    selection=dg.AssetSelection.assets(WRITEBACK_KEY),
-    description="Write approved corrections back to AFAS (a dry run unless dry_run is false).",
-)
-
 writeback_assets = [fientries_posted]
 writeback_checks = [no_rejected_corrections, no_duplicate_postings]
-writeback_jobs = [writeback_job]
 
 
 def report_metadata(report: WritebackReport, storage: StorageResource) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from afas_pipeline.afas import AfasClient, F, PageQuery
+from afas_pipeline.datadir import STATE_DIR, write_atomically
 from afas_pipeline.extract.days import DayRange
 from afas_pipeline.extract.loader import (
     LoadReport,
@@ -30,6 +31,7 @@ from afas_pipeline.extract.loader import (
     admin_tuple,
     finish_report,
     iter_frames,
+    scope_of,
 )
 from afas_pipeline.extract.specs import ExtractSpec
 from afas_pipeline.extract.storage import (
@@ -39,7 +41,6 @@ from afas_pipeline.extract.storage import (
     DISPLACED,
     LOADED_AT_COLUMN,
     RawStore,
-    write_atomically,
 )
 
 ENTRY_DATE = "EntryDate"
@@ -171,7 +172,7 @@ def detect_deleted_journal_lines(
         spec.name, "deletion check", administrations=admin_tuple(administrations)
     )
     started_at, started, before = datetime.now(UTC), time.monotonic(), client.stats.snapshot()
-    state_path = store.data_dir / "state" / f"{spec.name}-checked-entry-dates.parquet"
+    state_path = store.data_dir / STATE_DIR / f"{spec.name}-checked-entry-dates.parquet"
     try:
         versions = all_versions(store, spec)
         dates = [] if versions is None else _dates_to_check(changed_dates, state_path, versions)
@@ -313,10 +314,10 @@ def afas_keys(
     """The keys AFAS returns for `queries`, and the rows each query returned; only key columns
     are kept, so memory stays small."""
     parts = [pl.DataFrame(schema={k: spec.schema[k] for k in spec.key})]
-    answered = dict.fromkeys((q.tag for q in queries), 0)
+    answered = dict.fromkeys((scope_of(q) for q in queries), 0)
     for query, frame in iter_frames(client, queries, spec):
         report.observe(frame, None)
-        answered[query.tag] += frame.height
+        answered[scope_of(query)] += frame.height
         parts.append(frame.select(spec.key))
     return pl.concat(parts).unique(), answered
 
@@ -356,7 +357,8 @@ def _entry_date_queries(
     queries = []
     for days in _date_ranges(dates):
         in_range = (F(ENTRY_DATE) >= days.start) & (F(ENTRY_DATE) < days.end)
-        for admin in administrations or [None]:
+        scopes: Sequence[int | None] = administrations or [None]
+        for admin in scopes:
             flt = in_range if admin is None else in_range & (F(_UNIT) == admin)
             queries.append(
                 PageQuery(

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import polars as pl
 
@@ -82,7 +82,9 @@ class LoadReport:
         self.rows += frame.height
         self.pages += 1
         if modification_field and frame.height:
-            low, high = frame[modification_field].min(), frame[modification_field].max()
+            # A Datetime column's bounds (metainfo and contract agree on its type).
+            column = frame[modification_field]
+            low, high = cast(datetime, column.min()), cast(datetime, column.max())
             self.min_modified = low if self.min_modified is None else min(self.min_modified, low)
             self.max_modified = high if self.max_modified is None else max(self.max_modified, high)
 
@@ -304,6 +306,14 @@ def _admin_field(spec: ExtractSpec) -> str:
     return spec.contract.administration_field
 
 
+def scope_of(query: PageQuery) -> QueryScope:
+    """The scope an extraction query is tagged with (`_query`'s, the deletion checks', the
+    reconciliation's)."""
+    if not isinstance(query.tag, QueryScope):
+        raise TypeError(f"{query.connector_id}: an extraction query has no scope: {query.tag!r}")
+    return query.tag
+
+
 def _query(spec: ExtractSpec, flt: Filter | None, scope: QueryScope) -> PageQuery:
     return PageQuery(
         connector_id=spec.connector_id, filter=flt, order_by=spec.key, tag=scope, keyset=True
@@ -334,17 +344,18 @@ def _spool_pages(
     modification_field = spec.contract.modification_field
     files: list[Path] = []
     pages: dict[str, str] = {}
-    numbers: dict[object, int] = {}
+    numbers: dict[QueryScope, int] = {}
     for query, frame in iter_frames(client, queries, spec):
-        _check_page_scope(frame, query.tag, spec)
-        numbers[query.tag] = numbers.get(query.tag, 0) + 1
-        page = f"page {numbers[query.tag]}{query.tag}"
+        scope = scope_of(query)
+        _check_page_scope(frame, scope, spec)
+        numbers[scope] = numbers.get(scope, 0) + 1
+        page = f"page {numbers[scope]}{scope}"
         _check_keys_present(frame, spec, page)
         report.observe(frame, modification_field)
         if not frame.height:
             continue
         path = spool / f"page-{len(files):06d}.parquet"
-        floor = query.tag.days.start if query.tag.days else None
+        floor = scope.days.start if scope.days else None
         frame = _with_load_columns(frame, modification_field, loaded_at, run_id, floor)
         frame.write_parquet(path)
         files.append(path)
@@ -412,10 +423,11 @@ def _check_page_scope(frame: pl.DataFrame, scope: QueryScope, spec: ExtractSpec)
     if scope.days is None or not frame.height:
         return
     days = frame[spec.modification_field].dt.date()
-    too_early = days.min() < scope.days.start and not scope.open_start
-    if too_early or days.max() >= scope.days.end:
+    first, last = cast(date, days.min()), cast(date, days.max())
+    too_early = first < scope.days.start and not scope.open_start
+    if too_early or last >= scope.days.end:
         raise ExtractError(
-            f"{spec.name}{scope}: AFAS returned rows modified on {days.min()}..{days.max()}, "
+            f"{spec.name}{scope}: AFAS returned rows modified on {first}..{last}, "
             "outside the requested days; the connector's filter was not applied"
         )
 

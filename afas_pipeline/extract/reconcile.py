@@ -46,6 +46,7 @@ from afas_pipeline.extract.loader import (
     finish_report,
     iter_frames,
     load_days,
+    scope_of,
 )
 from afas_pipeline.extract.specs import ExtractSpec
 from afas_pipeline.extract.storage import (
@@ -164,10 +165,10 @@ def _afas_fingerprints(
     """Key, partition day and content hash of every record AFAS returns, and rows per query."""
     modified = spec.modification_field
     parts = [pl.DataFrame(schema=_fingerprint_schema(spec))]
-    answered = dict.fromkeys((q.tag for q in queries), 0)
+    answered = dict.fromkeys((scope_of(q) for q in queries), 0)
     for query, frame in iter_frames(client, queries, spec):
         report.observe(frame, modified)
-        answered[query.tag] += frame.height
+        answered[scope_of(query)] += frame.height
         day = pl.max_horizontal(pl.col(modified).dt.date(), pl.lit(first_partition)).alias(DAY)
         parts.append(frame.select(*spec.key, day, row_hash(spec, frame.columns)))
     return pl.concat(parts), answered
@@ -247,6 +248,6 @@ def _healed(
             pl.lit(report.keys_compared).alias("keys_compared"),
         )
         .select(list(RECONCILIATIONS_SCHEMA))
-        .cast(dict(RECONCILIATIONS_SCHEMA))
+        .cast(RECONCILIATIONS_SCHEMA)
         .sort("administration_id", "day", nulls_last=True)
     )

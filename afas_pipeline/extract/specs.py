@@ -6,12 +6,13 @@ A new connector is one entry here; the Dagster assets are built from this list b
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
+from afas_pipeline.afas import AfasClient, AfasSettings
 from afas_pipeline.afas.metainfo import FieldMeta
-from afas_pipeline.contract import CONNECTORS, ConnectorSpec
+from afas_pipeline.contract import CONNECTORS, ConnectorSpec, order_keys
 
 # How records that AFAS deleted are found: journal lines through the booking dates AFAS reports
 # as changed, master data by a full read of the keys.
@@ -107,6 +108,12 @@ def field_meanings(specs: tuple[ExtractSpec, ...] = EXTRACT_SPECS) -> dict[str, 
         }
         for spec in specs
     }
+
+
+def contract_client(settings: AfasSettings, **options: Any) -> AfasClient:
+    """A client that knows the contract: its fields typed by meaning, its reads ordered by
+    their keys unless told otherwise; `options` go to AfasClient."""
+    return AfasClient(settings, field_meanings=field_meanings(), order_keys=order_keys(), **options)
 
 
 def spec_by_name(name: str, specs: tuple[ExtractSpec, ...] = EXTRACT_SPECS) -> ExtractSpec:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -37,6 +37,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from afas_pipeline.datadir import RAW_DIR, TMP_DIR, fsync, temporary_name, write_atomically
 
 PARTITION_COLUMN = "_partition"
 LOADED_AT_COLUMN = "_loaded_at"
@@ -52,16 +54,16 @@ _HISTORY = frozenset({DISPLACED, CLEARED})
 RECONCILIATIONS = "full_reconciliations"
 RECONCILIATIONS_SCHEMA = pl.Schema(
     {
-        "run_id": pl.String,
+        "run_id": pl.String(),
         "reconciled_at": pl.Datetime("us", "UTC"),
-        "connector": pl.String,
-        "administration_id": pl.Int64,
-        "day": pl.Date,
-        "changed_keys": pl.Int64,
-        "missing_keys": pl.Int64,
-        "deleted_keys": pl.Int64,
-        "restored_keys": pl.Int64,
-        "keys_compared": pl.Int64,
+        "connector": pl.String(),
+        "administration_id": pl.Int64(),
+        "day": pl.Date(),
+        "changed_keys": pl.Int64(),
+        "missing_keys": pl.Int64(),
+        "deleted_keys": pl.Int64(),
+        "restored_keys": pl.Int64(),
+        "keys_compared": pl.Int64(),
     }
 )
 SCHEMA_FILE = "_schema.parquet"
@@ -103,8 +105,8 @@ class RawStore:
 
     def __init__(self, data_dir: Path | str) -> None:
         self.data_dir = Path(data_dir).resolve()
-        self.raw_dir = self.data_dir / "raw"
-        self.tmp_dir = self.data_dir / "tmp"
+        self.raw_dir = self.data_dir / RAW_DIR
+        self.tmp_dir = self.data_dir / TMP_DIR
 
     def connector_dir(self, connector_id: str) -> Path:
         return self.raw_dir / connector_id
@@ -129,7 +131,7 @@ class RawStore:
             {
                 **schema,
                 DELETED_SEEN_AT_COLUMN: pl.Datetime("us", "UTC"),
-                DELETED_RUN_ID_COLUMN: pl.String,
+                DELETED_RUN_ID_COLUMN: pl.String(),
             }
         )
         for kind, columns in ((DAYS, schema), (DISPLACED, schema), (DELETED, deleted)):
@@ -296,10 +298,10 @@ class _Batch:
 
     def write(self, frame: pl.DataFrame, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = _temporary_name(target)
+        temporary = temporary_name(target)
         self._renames.append((temporary, target))
         frame.write_parquet(temporary)
-        _fsync(temporary)
+        fsync(temporary)
 
     def remove(self, target: Path) -> None:
         self._removals.append(target)
@@ -328,41 +330,11 @@ def _ensure_schema_file(folder: Path, schema: pl.Schema) -> None:
         write_atomically(pl.DataFrame(schema=schema), path)
 
 
-def write_atomically(frame: pl.DataFrame, target: Path) -> None:
-    """Write a Parquet file so that readers see either the old file or the whole new one."""
-    _replace_with(target, frame.write_parquet)
-
-
-def write_bytes_atomically(content: bytes, target: Path) -> None:
-    """Write a small file so that readers see either the old file or the whole new one."""
-    _replace_with(target, lambda path: path.write_bytes(content))
-
-
-def _temporary_name(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-
-
-def _replace_with(target: Path, write: Callable[[Path], object]) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _temporary_name(target)
-    try:
-        write(temporary)
-        _fsync(temporary)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def read_parquet(paths: Iterable[Path]) -> pl.DataFrame | None:
     files = [str(p) for p in paths]
     if not files:
         return None
     return pl.read_parquet(files)
-
-
-def _fsync(path: Path) -> None:
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
 
 
 def repeated_keys(spool_files: Sequence[Path], key: Sequence[str]) -> list[RepeatedKey]:

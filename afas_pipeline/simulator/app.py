@@ -293,7 +293,7 @@ def _fi_entry_header_fields() -> list[dict[str, Any]]:
 
 def _fi_entry_line_fields() -> list[dict[str, Any]]:
     f = _update_field
-    amount = {"decimals": 2}
+    amount: dict[str, Any] = {"decimals": 2}
     return [
         {**f("EnNo", "int", "Nummer journaalpost", 9), "primaryKey": True},
         f("VaAs", "string", "Kenmerk rekening", 1, mandatory=True, values=_ACCOUNT_KINDS),

@@ -310,11 +310,11 @@ class Books:
         lines: int = 1,
     ) -> None:
         """Add (or, with negative `net` and `lines`, take back) a line's debit - credit."""
-        if debtor:
-            key, party, amount = (unit, "D", debtor, invoice), debtor, net
-        else:
-            key, party, amount = (unit, "C", creditor, invoice), creditor, -net
-        self.used_parties.add(party)  # type: ignore[arg-type]
+        party = debtor or creditor
+        assert party, "the callers post only lines that name a debtor or a creditor"
+        kind, amount = ("D", net) if debtor else ("C", -net)
+        key = (unit, kind, party, invoice)
+        self.used_parties.add(party)
         item = self.open_items.get(key)
         if item is None:
             item = self.open_items[key] = OpenItem(0, 0)

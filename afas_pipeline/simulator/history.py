@@ -177,8 +177,8 @@ class History:
                 for _ in range(self._count(rate[u] * factor)):
                     self.push(self.work_time(day), event, (u, None))
             for _ in range(self._count(self.other_rate[u] * factor)):
-                event = History._ev_cash if rng.random() < 0.4 else History._ev_reclass
-                self.push(self.work_time(day), event, (u,))
+                other = History._ev_cash if rng.random() < 0.4 else History._ev_reclass
+                self.push(self.work_time(day), other, (u,))
             self._plan_fixed(u, d, day)
         intercompany.plan_day(self, d, day)
         self._plan_master_data(day, factor)

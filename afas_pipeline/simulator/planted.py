@@ -268,18 +268,21 @@ def open_suspense(books: Books) -> tuple[SuspenseReceipt, ...]:
         rows += credits[paired:] + debits[paired:]
     rows.sort(key=order)
     proposals = _proposals(books, rows)
-    return tuple(
-        SuspenseReceipt(
+
+    def receipt(i: int) -> SuspenseReceipt:
+        debtor_id, invoice_id = proposals.get(i, (None, None))
+        return SuspenseReceipt(
             st.unit[i],
             st.entry_no[i],
             st.seq_no[i],
             day_date(st.entry_date[i]),
             cents_decimal(st.credit[i] - st.debit[i]),
-            *proposals.get(i, (None, None)),
+            debtor_id,
+            invoice_id,
             st.description[i] or "",
         )
-        for i in rows
-    )
+
+    return tuple(receipt(i) for i in rows)
 
 
 def _proposals(books: Books, rows: list[int]) -> dict[int, tuple[str, str]]:

@@ -52,7 +52,7 @@ def ev_sale(h: History, ts: int, unit: int, planted: str | None) -> None:
     entry_no = h.books.book(ts, unit, c.SALES, lines)
     if planted == "vat_sales":
         h.plant_vat(unit, entry_no, "1")
-    gross, invoice = lines[0].debit, lines[0].invoice
+    gross, invoice = lines[0].debit, _invoice(lines[0])
     h.schedule_settlement(ts, unit, "D", debtor, invoice, inv_day, gross, entry_no, planted)
 
 
@@ -117,7 +117,7 @@ def _prepay(h: History, ts: int, unit: int, debtor: str, inv_day: int) -> None:
     receipt's entry number is lower than the invoice's, and until the invoice is booked AFAS
     lists the item with a credit balance. Most pay in full, some a deposit of 30-50 %."""
     lines = draft_invoice(h, unit, debtor, inv_day)
-    gross, invoice = lines[0].debit, lines[0].invoice
+    gross, invoice = lines[0].debit, _invoice(lines[0])
     paid = gross if h.rng.random() < 0.7 else gross * h.rng.randint(30, 50) // 10_000 * 100
     name = h.books.debtors[debtor].name
     receive(h, ts, unit, debtor, invoice, paid, f"Vooruitbetaling {invoice} {name}")
@@ -128,7 +128,7 @@ def ev_prepaid_invoice(
     h: History, ts: int, unit: int, debtor: str, lines: tuple[Line, ...], paid: int
 ) -> None:
     h.books.book(ts, unit, c.SALES, list(lines))
-    gross, invoice, inv_day = lines[0].debit, lines[0].invoice, lines[0].voucher_day
+    gross, invoice, inv_day = lines[0].debit, _invoice(lines[0]), lines[0].voucher_day
     if paid < gross:
         h.schedule_payment(ts, unit, "D", debtor, invoice, inv_day, gross - paid)
 
@@ -152,14 +152,14 @@ def ev_credit_note(
     if rows is None or books.open_balance(unit, "D", debtor, invoice) != gross:
         return  # deleted or paid meanwhile
     st = books.lines
-    revenue = [
-        (st.account[i], st.vat_code[i], st.credit[i], (st.dim[i], st.dim2[i]))
-        for i in rows
-        if st.vat_code[i] is not None and st.account[i] not in c.VAT_ACCOUNTS
-    ]
+    revenue: list[tuple[str, str, int, tuple[str | None, str | None]]] = []
+    for i in rows:
+        vat_code = st.vat_code[i]
+        if vat_code is not None and st.account[i] not in c.VAT_ACCOUNTS:
+            revenue.append((st.account[i], vat_code, st.credit[i], (st.dim[i], st.dim2[i])))
     if share < 100:
-        account, code, net, dim = revenue[0]
-        revenue = [(account, code, max(net * share // 100, 1), dim)]
+        account, code, net, dims = revenue[0]
+        revenue = [(account, code, max(net * share // 100, 1), dims)]
     vats = [c.vat_amount(net, c.VAT_BY_CODE[code].rate_bp) for _, code, net, _ in revenue]
     credited = sum(net for _, _, net, _ in revenue) + sum(vats)
     day = ts // DAY
@@ -224,8 +224,8 @@ def ev_receipt(
         # Seen in online banking and cleared at once; the statement is imported a day or two
         # later, its receipt dated on the day of payment, and parked as it cannot be matched.
         clear_suspense(h, ts, unit, debtor, invoice, amount)
-        args = (unit, amount, f"{name} {invoice.replace('-', '')}", day)
-        h.push(h.later(ts, day + h.rng.randint(1, 2)), ev_park, args)
+        parked = (unit, amount, f"{name} {invoice.replace('-', '')}", day)
+        h.push(h.later(ts, day + h.rng.randint(1, 2)), ev_park, parked)
     else:
         receive(h, ts, unit, debtor, invoice, amount, f"Ontvangst {invoice} {name}")
 
@@ -330,3 +330,9 @@ def ev_clear_suspense(
 ) -> None:
     if h.books.open_balance(unit, "D", debtor, invoice) == amount:  # else cleared meanwhile
         clear_suspense(h, ts, unit, debtor, invoice, amount)
+
+
+def _invoice(line: Line) -> str:
+    """The invoice number of a line of an invoice (every line of one carries it)."""
+    assert line.invoice is not None
+    return line.invoice

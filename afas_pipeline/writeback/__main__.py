@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
+from afas_pipeline.settings import data_dir_from_env
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The write-back's options, on `parser` (this module's or `afas-pipeline writeback`)."""
-    parser.add_argument("--data-dir", default=os.environ.get("AFAS_PIPELINE_DATA_DIR", "data"))
+    parser.add_argument("--data-dir", type=Path, default=data_dir_from_env())
     parser.add_argument("--approve", nargs="*", default=[], help="correction ids to approve")
     parser.add_argument("--approved-by", default="", help="who approves (recorded)")
     parser.add_argument("--send", action="store_true", help="post for real (default: dry run)")
@@ -30,8 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Run the write-back once with parsed `args`; see the module docstring for the exit code."""
-    from afas_pipeline.afas import AfasClient, AfasError, AfasSettings
-    from afas_pipeline.extract.specs import field_meanings
+    from afas_pipeline.afas import AfasError, AfasSettings
+    from afas_pipeline.extract.reference import RawReference
+    from afas_pipeline.extract.specs import contract_client
     from afas_pipeline.writeback.corrections import CorrectionsUnavailableError
     from afas_pipeline.writeback.outbox import WritebackBusyError
     from afas_pipeline.writeback.posting import (
@@ -58,12 +60,13 @@ def run_from_args(args: argparse.Namespace) -> int:
         settings = AfasSettings.from_env()
         with (
             guarded_http_client() as http,
-            AfasClient(settings, http_client=http, field_meanings=field_meanings()) as client,
+            contract_client(settings, http_client=http) as client,
         ):
             report = run_writeback(
                 client,
                 Path(args.data_dir),
                 options,
+                loaded=RawReference(args.data_dir),
                 run_id=f"cli-{uuid.uuid4().hex[:12]}",
                 progress=progress,
             )

@@ -18,7 +18,8 @@ from typing import Any
 
 import duckdb
 
-MARTS_FILE = "marts.duckdb"
+from afas_pipeline.datadir import MARTS_FILE, sql_string
+
 CORRECTIONS_TABLE = "marts.corrections_proposed"
 GL_VS_AFAS = "marts.rec_gl_vs_afas"
 # The voucher prefix of corrections (dbt var correction_voucher_prefix): reversals carry it too,
@@ -225,7 +226,7 @@ def _query(data_dir: Path, query: str) -> list[tuple[Any, ...]]:
     # Attached under an alias: a file named marts.duckdb is itself a catalog called "marts",
     # which would make the schema name `marts` ambiguous.
     with duckdb.connect() as con:
-        con.execute(f"attach '{_sql(path)}' as analysts (read_only)")
+        con.execute(f"attach '{sql_string(path)}' as analysts (read_only)")
         try:
             return con.execute(query).fetchall()
         except duckdb.CatalogException as exc:
@@ -291,10 +292,6 @@ def _amount(value: object) -> Decimal:
         return Decimal("0.00")
     # Never through a float: DuckDB hands DECIMAL columns over as Decimal already.
     return Decimal(str(value))
-
-
-def _sql(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _date(value: object) -> date:

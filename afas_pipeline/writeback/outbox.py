@@ -19,10 +19,9 @@ Timestamps are UTC.
 
 from __future__ import annotations
 
-import fcntl
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -31,9 +30,9 @@ from typing import Any
 
 import duckdb
 
+from afas_pipeline.datadir import OUTBOX_FILE, outbox_lock, sql_string, writeback_run_lock
 from afas_pipeline.writeback.corrections import Correction
 
-OUTBOX_FILE = "writeback.duckdb"
 SCHEMA = "writeback"
 
 
@@ -165,8 +164,6 @@ class Outbox:
     def __init__(self, data_dir: Path | str) -> None:
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / OUTBOX_FILE
-        self._lock_path = self.data_dir / "writeback.lock"
-        self._run_lock_path = self.data_dir / "writeback.run.lock"
 
     # -- locking and transactions ----------------------------------------------------------
 
@@ -176,27 +173,23 @@ class Outbox:
 
         The OS drops the lock when a process dies, so a killed run never blocks the next one.
         """
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with self._run_lock_path.open("w") as handle:
+        with ExitStack() as held:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held.enter_context(writeback_run_lock(self.data_dir))
             except BlockingIOError:
                 raise WritebackBusyError(
                     f"another write-back run is in progress on {self.data_dir}; try again when "
                     "it has finished"
                 ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+            yield
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One committed transaction on the outbox file, under its file lock."""
-        with file_lock(self._lock_path), duckdb.connect() as con:
+        with outbox_lock(self.data_dir), duckdb.connect() as con:
             # Attached under an alias: a file named writeback.duckdb is itself a catalog
             # called "writeback", which would make the schema name ambiguous.
-            con.execute(f"attach '{_sql(self.path)}' as outbox_db")
+            con.execute(f"attach '{sql_string(self.path)}' as outbox_db")
             con.execute("use outbox_db")
             con.execute(_DDL)
             con.execute("begin transaction")
@@ -511,18 +504,6 @@ def _event(
     )
 
 
-@contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock on `path` (released by the OS if the process dies)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def copy_outbox_schema(con: duckdb.DuckDBPyConnection, data_dir: Path | str) -> dict[str, int]:
     """Copy schema `writeback` (outbox, approvals, events) into the database `con` is open on.
 
@@ -534,12 +515,12 @@ def copy_outbox_schema(con: duckdb.DuckDBPyConnection, data_dir: Path | str) -> 
     outbox = Outbox(data_dir)
     if outbox.path.exists():
         outbox.ensure_tables()  # an outbox from before a table was added gets it
-    with file_lock(outbox._lock_path):
+    with outbox_lock(outbox.data_dir):
         if not outbox.path.exists():
             con.execute(_DDL)
             tables: Iterable[str] = TABLES
             return {f"{SCHEMA}.{t}": 0 for t in tables}
-        con.execute(f"attach '{_sql(outbox.path)}' as writeback_src (read_only)")
+        con.execute(f"attach '{sql_string(outbox.path)}' as writeback_src (read_only)")
         try:
             con.execute(f"create schema if not exists {SCHEMA}")
             counts = {}
@@ -553,7 +534,3 @@ def copy_outbox_schema(con: duckdb.DuckDBPyConnection, data_dir: Path | str) -> 
         finally:
             con.execute("detach writeback_src")
     return counts
-
-
-def _sql(path: Path) -> str:
-    return str(path).replace("'", "''")

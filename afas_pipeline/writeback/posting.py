@@ -70,7 +70,12 @@ from afas_pipeline.writeback.safety import (
     require_writes_allowed,
     target_is_simulator,
 )
-from afas_pipeline.writeback.validation import ReferenceData, load_reference, validate
+from afas_pipeline.writeback.validation import (
+    LoadedReference,
+    ReferenceData,
+    load_reference,
+    validate,
+)
 
 logger = logging.getLogger("afas_pipeline.writeback")
 
@@ -173,6 +178,7 @@ class Writeback:
         data_dir: Path,
         options: WritebackOptions,
         *,
+        loaded: LoadedReference,
         run_id: str,
         environ: Mapping[str, str] | None = None,
         progress: Progress | None = None,
@@ -180,6 +186,7 @@ class Writeback:
     ) -> None:
         self.client = client
         self.data_dir = Path(data_dir)
+        self.loaded = loaded
         self.options = options
         self.run_id = run_id
         self.environ = environ
@@ -229,7 +236,7 @@ class Writeback:
                 self._resolve_sent(rows, by_id)
                 rows = self.outbox.rows()
             todo = [c for c in corrections if _may_act(rows[c.correction_id])]
-            reference = load_reference(self.data_dir, self.client, todo) if todo else None
+            reference = load_reference(self.loaded, self.client, todo) if todo else None
             if reference is not None:
                 self.report.reference_sources = dict(reference.source)
             for correction in random.Random(self.run_id).sample(corrections, len(corrections)):
@@ -560,12 +567,23 @@ def run_writeback(
     data_dir: Path,
     options: WritebackOptions,
     *,
+    loaded: LoadedReference,
     run_id: str,
     environ: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> WritebackReport:
-    """Run the write-back once (see the module docstring); returns what happened."""
-    return Writeback(
-        client, data_dir, options, run_id=run_id, environ=environ, progress=progress, sleep=sleep
-    ).run()
+    """Run the write-back once (see the module docstring); returns what happened. `loaded`:
+    the reference data the pipeline already loaded, which the corrections are checked against
+    before AFAS is asked."""
+    writeback = Writeback(
+        client,
+        data_dir,
+        options,
+        loaded=loaded,
+        run_id=run_id,
+        environ=environ,
+        progress=progress,
+        sleep=sleep,
+    )
+    return writeback.run()

@@ -5,8 +5,9 @@ The rules follow what the FiEntries UpdateConnector rejects (afas-api.md §5.4, 
 and period, the period of the lines' date as well as the header's, VAT codes only on accounts
 that allow VAT, and every field the connector's metainfo marks mandatory.
 `tests/writeback/test_dry_run_agrees.py` holds both to the same verdicts. Reference data comes from
-the raw layer the pipeline already loaded (no extra load on AFAS) and, where a file is missing or
-does not know a debtor or creditor (created since the last load), from a read of AFAS itself.
+what the pipeline already loaded (`LoadedReference`, the raw layer's: no extra load on AFAS) and,
+where it has nothing or does not know a debtor or creditor (created since the last load), from
+a read of AFAS itself.
 A correction that passes can still be refused by AFAS (the data may have changed since); then
 AFAS's own message is recorded.
 """
@@ -18,13 +19,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 
 from afas_pipeline.afas import AfasClient, F, UpdateConnectorMeta
-from afas_pipeline.extract.storage import DELETED, DELETED_SEEN_AT_COLUMN, RawStore
+from afas_pipeline.afas.filters import any_of
 from afas_pipeline.writeback.corrections import Correction, CorrectionLine
 from afas_pipeline.writeback.payloads import FI_ENTRIES, header_fields, line_fields
 
@@ -35,6 +35,20 @@ MAX_LINES = 1000  # AFAS advises at most 1,000 lines per entry
 _FIELD_LIMITS = {"InId": 12, "Ds": 255, "AcNr": 16, "VaId": 3}
 _KINDS = {"1": "GL account", "2": "debtor", "3": "creditor"}
 _PARTY_CONNECTORS = {"2": ("DWH_Debiteuren", "DebtorId"), "3": ("DWH_Crediteuren", "CreditorId")}
+
+
+class LoadedReference(Protocol):
+    """What the pipeline already loaded from AFAS (`extract.reference.RawReference`)."""
+
+    def snapshot(self, connector_id: str) -> pl.DataFrame | None:
+        """A reference connector as last loaded, or None."""
+        ...
+
+    def newest_records(
+        self, connector_id: str, key: str, ids: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The newest loaded, not deleted, version of each of `ids`, by key as text."""
+        ...
 
 
 @dataclass
@@ -54,10 +68,10 @@ class ReferenceData:
 
 
 def load_reference(
-    data_dir: Path, client: AfasClient | None, corrections: Iterable[Correction]
+    loaded: LoadedReference, client: AfasClient | None, corrections: Iterable[Correction]
 ) -> ReferenceData:
-    """Reference data for validating `corrections`: raw files first, AFAS reads for the rest."""
-    store = RawStore(data_dir)
+    """Reference data for validating `corrections`: what was loaded first, AFAS reads for the
+    rest."""
     ref = ReferenceData()
     tables = {
         "Profit_Accounts": ("Account",),
@@ -65,7 +79,9 @@ def load_reference(
         "Profit_periods_per_administration": ("Unit", "Year", "Period"),
         "Profit_VAT_code": ("VatCode",),
     }
-    frames = {name: _reference_frame(store, client, name, key, ref) for name, key in tables.items()}
+    frames = {
+        name: _reference_frame(loaded, client, name, key, ref) for name, key in tables.items()
+    }
     ref.accounts = _by_key(frames["Profit_Accounts"], ("Account",))
     ref.journals = _by_key(frames["Profit_Journals"], ("UnitId", "JournalId"))
     ref.periods = _by_key(frames["Profit_periods_per_administration"], ("Unit", "Year", "Period"))
@@ -76,23 +92,23 @@ def load_reference(
             if line.account_kind in wanted:
                 wanted[line.account_kind].add(line.account_code)
     for kind, ids in wanted.items():
-        ref.parties[kind] = _parties(store, client, kind, ids, ref)
+        ref.parties[kind] = _parties(loaded, client, kind, ids, ref)
     if client is not None:
         _mandatory_fields(client, ref)
     return ref
 
 
 def _reference_frame(
-    store: RawStore,
+    loaded: LoadedReference,
     client: AfasClient | None,
     name: str,
     key: tuple[str, ...],
     ref: ReferenceData,
 ) -> pl.DataFrame | None:
-    snapshot = store.snapshot_path(name)
-    if snapshot.exists():
+    snapshot = loaded.snapshot(name)
+    if snapshot is not None:
         ref.source[name] = "raw snapshot"
-        return pl.read_parquet(snapshot)
+        return snapshot
     if client is None:
         ref.source[name] = "unavailable"
         return None
@@ -116,7 +132,7 @@ def _norm(value: Any) -> Any:
 
 
 def _parties(
-    store: RawStore,
+    loaded: LoadedReference,
     client: AfasClient | None,
     kind: str,
     ids: set[str],
@@ -126,41 +142,18 @@ def _parties(
     if not ids:
         return {}
     connector, key = _PARTY_CONNECTORS[kind]
-    found = _raw_parties(store, connector, key, ids)
+    found = loaded.newest_records(connector, key, ids)
     missing = sorted(ids - set(found))
     ref.source[connector] = "raw days" if found else "none"
     if missing and client is not None:
         # Created since the last load, or never loaded: ask AFAS, a few ids per request.
         for chunk in _chunks(missing, 20):
-            condition = None
-            for party_id in chunk:
-                term = F(key) == party_id
-                condition = term if condition is None else condition | term
+            condition = any_of(*(F(key) == party_id for party_id in chunk))
             for page in client.iter_pages(connector, filter=condition, order_by=(key,)):
                 for row in page.frame.iter_rows(named=True):
                     found[str(row[key])] = row
         ref.source[connector] += " + AFAS"
     return found
-
-
-def _raw_parties(store: RawStore, connector: str, key: str, ids: set[str]) -> dict[str, Any]:
-    files = store.day_files(connector)
-    if not files:
-        return {}
-    newest = (
-        pl.scan_parquet(files)
-        .filter(pl.col(key).is_in(sorted(ids)))
-        .sort("Mutatie_datum")
-        .group_by(key)
-        .last()
-        .collect()
-    )
-    deleted_files = store.history_files(connector, DELETED)
-    gone: set[str] = set()
-    if deleted_files:
-        deleted = pl.scan_parquet(deleted_files).select(key, DELETED_SEEN_AT_COLUMN).collect()
-        gone = {str(v) for v in deleted[key].to_list()}
-    return {str(row[key]): row for row in newest.iter_rows(named=True) if str(row[key]) not in gone}
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

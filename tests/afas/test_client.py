@@ -35,7 +35,7 @@ from afas_pipeline.afas import (
     PageQuery,
     RetryPolicy,
 )
-from afas_pipeline.contract import CONNECTORS
+from afas_pipeline.contract import CONNECTORS, order_keys
 
 HEX = "949C1A9CD9AE4797950D94F55A7A4D056770472D4963CB9A8D3800BEE0CCE6A2"
 XML = f"<token><version>1</version><data>{HEX}</data></token>"
@@ -121,6 +121,7 @@ class FakeAfas:
 def make_client(fake: Handler, **kwargs: Any) -> AfasClient:
     http = httpx.Client(transport=httpx.MockTransport(fake))
     kwargs.setdefault("retry", RetryPolicy(sleep=lambda _s: None))
+    kwargs.setdefault("order_keys", order_keys())
     return AfasClient(SETTINGS, http_client=http, **kwargs)
 
 

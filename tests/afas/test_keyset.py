@@ -11,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from afas_pipeline.afas import AfasClient, AfasSettings, F
+from afas_pipeline.contract import order_keys
 from afas_pipeline.simulator.app import create_app
 from afas_pipeline.simulator.environment import Environment, SimulatorConfig
 
@@ -29,7 +30,7 @@ def client(environment: Environment) -> Iterator[AfasClient]:
     settings = AfasSettings.create(
         token=environment.config.token_data, base_url="http://testserver/ProfitRestServices"
     )
-    with AfasClient(settings, http_client=http) as afas:
+    with AfasClient(settings, http_client=http, order_keys=order_keys()) as afas:
         yield afas
 
 

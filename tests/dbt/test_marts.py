@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from afas_pipeline.warehouse import WAREHOUSE_FILE
+from afas_pipeline.datadir import WAREHOUSE_FILE
 from tests.conftest import HISTORY_START, NOW, Pipeline, Simulator, pipeline_env
 from tests.dbt.scorecard import score
 from tests.dbt.support import marts_connection, records, rows

@@ -19,9 +19,10 @@ import duckdb
 import pytest
 
 from afas_pipeline.afas import AfasClient, AfasSettings
+from afas_pipeline.dbt_build import DBT_PROJECT_DIR, dbt_executable
+from afas_pipeline.extract.reference import RawReference
 from afas_pipeline.extract.specs import field_meanings
 from afas_pipeline.runner import failures
-from afas_pipeline.warehouse import DBT_PROJECT_DIR, dbt_executable
 from afas_pipeline.writeback import WritebackOptions, run_writeback
 from afas_pipeline.writeback.posting import HELD, WOULD_POST
 from tests.books import messy
@@ -332,7 +333,7 @@ def test_nothing_is_posted_where_the_warehouse_differs_from_afas(
     options = WritebackOptions(dry_run=True, approve=approve, approved_by="test")
     settings = AfasSettings.create(token=books.token, base_url=books.base_url)
     with AfasClient(settings, field_meanings=field_meanings()) as client:
-        report = run_writeback(client, loaded, options, run_id="gate")
+        report = run_writeback(client, loaded, options, loaded=RawReference(loaded), run_id="gate")
     outcomes = {o.correction_id: o for o in report.outcomes}
     assert outcomes[ids["1/28/2"]].outcome == WOULD_POST
     held = outcomes[ids["2/5/2"]]

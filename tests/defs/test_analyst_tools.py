@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from afas_pipeline.warehouse import MARTS_FILE, WAREHOUSE_FILE
+from afas_pipeline.datadir import MARTS_FILE, WAREHOUSE_FILE
 from tests.conftest import PROJECT_DIR, Pipeline
 
 DUCKDB_CLI = Path(sys.executable).with_name("duckdb")  # what the README's command runs

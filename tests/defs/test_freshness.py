@@ -25,8 +25,10 @@ THREE_DAYS = 3 * 24 * 3600
 
 def freshness(instance: dg.DagsterInstance, key: dg.AssetKey) -> FreshnessState:
     """The state Dagster's freshness daemon computes for `key` now (the daemon's own code)."""
-    from afas_pipeline.extract_definitions import extract_defs
+    from afas_pipeline.definitions import extraction_definitions
+    from afas_pipeline.settings import PipelineSettings
 
+    extract_defs = extraction_definitions(PipelineSettings.from_env())
     node = extract_defs.resolve_asset_graph().get(key)
     context = LoadingContextForTest(instance)
     return asyncio.run(FreshnessDaemon()._compute_asset_freshness_state(context, node))

@@ -114,7 +114,7 @@ def test_the_headless_command_waits_for_the_warehouse_and_reports_what_it_did(
 
     Overlapping runs with an analyst reading the marts throughout: tests/reliability.
     """
-    from afas_pipeline.warehouse import warehouse_lock
+    from afas_pipeline.datadir import warehouse_lock
 
     held, release = threading.Event(), threading.Event()
 

@@ -14,15 +14,10 @@ import duckdb
 import polars as pl
 import pytest
 
+from afas_pipeline.datadir import BUILDS_DIR, MARTS_FILE, PUBLISHED_INPUTS_FILE
+from afas_pipeline.dbt_build import KEPT_BUILDS
 from afas_pipeline.runner import run_range, summary_lines
-from afas_pipeline.warehouse import (
-    BUILDS_DIR,
-    KEPT_BUILDS,
-    MARTS_FILE,
-    PUBLISHED_INPUTS_FILE,
-    build_inputs,
-    up_to_date,
-)
+from afas_pipeline.warehouse import build_inputs, up_to_date
 from tests.conftest import NOW, Pipeline
 
 MARTS_STEP = "analysts__marts_database"

@@ -19,13 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from afas_pipeline.datadir import BUILD_PID_FILE, warehouse_lock
+from afas_pipeline.dbt_build import recorded_build, stop_orphaned_build
 from afas_pipeline.runner import failures
-from afas_pipeline.warehouse import (
-    BUILD_PID_FILE,
-    recorded_build,
-    stop_orphaned_build,
-    warehouse_lock,
-)
 from tests.conftest import HISTORY_START, LOADED_SIMULATOR, NOW, Pipeline, Simulator
 from tests.reliability.conftest import (
     Analyst,

@@ -13,8 +13,9 @@ import pytest
 from dagster._serdes import serialize_value
 
 from afas_pipeline.afas import AfasClient, AfasSettings
+from afas_pipeline.dbt_build import DBT_PROJECT_DIR
+from afas_pipeline.extract.reference import RawReference
 from afas_pipeline.runner import failures
-from afas_pipeline.warehouse import DBT_PROJECT_DIR
 from afas_pipeline.writeback import WritebackOptions, run_writeback
 from tests.conftest import HISTORY_START, LOADED_SIMULATOR, NOW, Pipeline, Simulator
 from tests.reliability.conftest import (
@@ -111,7 +112,9 @@ def _post_corrections_under_faults(simulator: Simulator, data_dir: Path) -> tupl
         # A correction left `sent` by a drop or a 503 (which may come after AFAS booked it) is
         # looked up by a later run, never posted again blindly; a 503 stops a run's batch.
         for attempt in range(20):
-            report = run_writeback(client, data_dir, options, run_id=f"post-{attempt}")
+            report = run_writeback(
+                client, data_dir, options, loaded=RawReference(data_dir), run_id=f"post-{attempt}"
+            )
             if report.state_counts.get("posted") == POSTED:
                 break
     set_faults(simulator)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from afas_pipeline.extract.reference import RawReference
 from afas_pipeline.writeback import Outbox, WritebackOptions, run_writeback
 from tests.conftest import Simulator
 from tests.writeback.conftest import (
@@ -106,7 +107,7 @@ def test_killed_runs_leave_every_correction_posted_exactly_once(
     settings = AfasSettings.create(token=simulator.token, base_url=simulator.base_url)
     with AfasClient(settings) as client:
         options = WritebackOptions(approve=tuple(ids), approved_by="crash-test")
-        run_writeback(client, data_dir, options, run_id="approve")
+        run_writeback(client, data_dir, options, loaded=RawReference(data_dir), run_id="approve")
     # A little latency on POSTs widens the window in which a kill finds a request in flight.
     set_faults(simulator, latency_ms=20, methods=["POST"])
 

@@ -11,13 +11,13 @@ import duckdb
 import polars as pl
 import pytest
 
+from afas_pipeline.defs.jobs import writeback_job
 from afas_pipeline.defs.resources import AfasResource, StorageResource
 from afas_pipeline.defs.writeback import (
     REJECTED_CHECK,
     WRITEBACK_KEY,
     writeback_assets,
     writeback_checks,
-    writeback_job,
 )
 from afas_pipeline.extract.storage import RawStore
 from afas_pipeline.writeback import copy_outbox_schema
@@ -119,7 +119,7 @@ def test_the_job_and_definitions_load(wb: WritebackEnv) -> None:
     defs = dg.Definitions(
         assets=writeback_assets,
         asset_checks=writeback_checks,
-        jobs=[writeback_job],
+        jobs=[writeback_job()],
         resources={"afas": AfasResource(), "storage": StorageResource(data_dir=str(wb.data_dir))},
     )
     job = defs.resolve_job_def("writeback_job")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from afas_pipeline.extract.reference import RawReference
 from afas_pipeline.simulator.environment import FiEntryRejected
 from afas_pipeline.writeback.corrections import group_corrections
 from afas_pipeline.writeback.payloads import build_payload
@@ -88,7 +89,9 @@ def test_the_dry_run_refuses_what_afas_refuses(
     (correction,) = group_corrections(rows)
     payload = build_payload(correction)
     with wb.client() as client:
-        problems = validate(correction, payload, load_reference(wb.data_dir, client, [correction]))
+        problems = validate(
+            correction, payload, load_reference(RawReference(wb.data_dir), client, [correction])
+        )
     with pytest.raises(FiEntryRejected) as refused:
         wb.simulator.environment.post_fi_entry(payload)
     assert afas_says in refused.value.message
@@ -108,6 +111,9 @@ def test_what_the_dry_run_passes_afas_books(wb: WritebackEnv, rows: list[dict[st
     payload = build_payload(correction)
     with wb.client() as client:
         assert (
-            validate(correction, payload, load_reference(wb.data_dir, client, [correction])) == []
+            validate(
+                correction, payload, load_reference(RawReference(wb.data_dir), client, [correction])
+            )
+            == []
         )
     assert wb.simulator.environment.post_fi_entry(payload)["EnNo"].isdigit()

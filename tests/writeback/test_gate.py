@@ -3,6 +3,7 @@ does not equal AFAS, whatever is approved; the other administrations' correction
 
 from __future__ import annotations
 
+from afas_pipeline.extract.reference import RawReference
 from afas_pipeline.writeback import WritebackOptions, run_writeback
 from afas_pipeline.writeback.outbox import POSTED, Outbox
 from tests.writeback.conftest import (
@@ -21,7 +22,9 @@ def _send(wb: WritebackEnv, approve: tuple[str, ...]) -> object:
         dry_run=False, approve=approve, approved_by="tester", settle_seconds=0.2
     )
     with wb.client(retry=fast_retry()) as client:
-        return run_writeback(client, wb.data_dir, options, run_id="gate")
+        return run_writeback(
+            client, wb.data_dir, options, loaded=RawReference(wb.data_dir), run_id="gate"
+        )
 
 
 def test_an_administration_that_differs_from_afas_gets_nothing_posted(wb: WritebackEnv) -> None:

@@ -3,6 +3,7 @@ posting exactly once, rejections with AFAS's reasons, faults, ambiguous writes, 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import polars as pl
 import pytest
 
 from afas_pipeline.afas import AfasClient, AfasSettings
+from afas_pipeline.extract.reference import RawReference
 from afas_pipeline.extract.storage import RawStore
 from afas_pipeline.writeback import Outbox, WritebackOptions, WritesNotAllowedError, run_writeback
 from afas_pipeline.writeback.outbox import POSTED, REJECTED, SENT
@@ -40,10 +42,12 @@ def _batch(ids: list[str] = IDS) -> list[dict[str, Any]]:
 def _run(wb: WritebackEnv, client: AfasClient | None = None, **options: Any) -> Any:
     options.setdefault("settle_seconds", 0.2)
     options.setdefault("ambiguous_recheck_seconds", 0.1)
-    if client is not None:
-        return run_writeback(client, wb.data_dir, WritebackOptions(**options), run_id="test")
-    with wb.client(retry=fast_retry()) as own:
-        return run_writeback(own, wb.data_dir, WritebackOptions(**options), run_id="test")
+    with contextlib.ExitStack() as own:
+        client = client or own.enter_context(wb.client(retry=fast_retry()))
+        loaded = RawReference(wb.data_dir)
+        return run_writeback(
+            client, wb.data_dir, WritebackOptions(**options), loaded=loaded, run_id="test"
+        )
 
 
 def _send(wb: WritebackEnv, approve: list[str] | None = None, **options: Any) -> Any:
@@ -304,13 +308,20 @@ def test_without_the_opt_in_nothing_is_written_to_a_real_afas_url(
             client,
             wb.data_dir,
             WritebackOptions(approve=tuple(IDS), approved_by="tester"),
+            loaded=RawReference(wb.data_dir),
             run_id="dry",
         )
         assert dry.counts()["would_post"] == 5  # a dry run may read
         assert not dry.simulator
         reads = len(seen)
         with pytest.raises(WritesNotAllowedError, match="AFAS_ALLOW_WRITES=true"):
-            run_writeback(client, wb.data_dir, WritebackOptions(dry_run=False), run_id="send")
+            run_writeback(
+                client,
+                wb.data_dir,
+                WritebackOptions(dry_run=False),
+                loaded=RawReference(wb.data_dir),
+                run_id="send",
+            )
     assert len(seen) == reads  # refused before any request
     assert {r.method for r in seen} == {"GET"}
     assert posts(wb.simulator) == 0
@@ -332,6 +343,7 @@ def test_with_the_opt_in_a_real_url_is_written_to(wb: WritebackEnv) -> None:
             client,
             wb.data_dir,
             WritebackOptions(dry_run=False, approve=(IDS[0],), approved_by="t", settle_seconds=0),
+            loaded=RawReference(wb.data_dir),
             run_id="send",
             environ=optin,
         )

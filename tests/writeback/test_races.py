@@ -17,6 +17,7 @@ import pytest
 from afas_pipeline.afas import AfasClient, AfasSettings
 from afas_pipeline.defs.resources import StorageResource
 from afas_pipeline.defs.writeback import no_duplicate_postings
+from afas_pipeline.extract.reference import RawReference
 from afas_pipeline.writeback import Outbox, WritebackOptions, WritesNotAllowedError, run_writeback
 from afas_pipeline.writeback.outbox import SENT
 from afas_pipeline.writeback.posting import UNRESOLVED
@@ -48,7 +49,13 @@ def _run(simulator: Simulator, data_dir: Path, run_id: str, **options: Any) -> A
     options.setdefault("settle_seconds", 0.2)
     options.setdefault("ambiguous_recheck_seconds", 0.1)
     with AfasClient(settings, retry=fast_retry()) as client:
-        return run_writeback(client, data_dir, WritebackOptions(**options), run_id=run_id)
+        return run_writeback(
+            client,
+            data_dir,
+            WritebackOptions(**options),
+            loaded=RawReference(data_dir),
+            run_id=run_id,
+        )
 
 
 def _duplicates_check(data_dir: Path) -> dg.AssetCheckResult:
@@ -139,7 +146,9 @@ def test_a_loopback_proxy_to_real_afas_gets_no_writes_and_afas_full_settle_time(
             AfasClient(settings, http_client=http) as client,
             pytest.raises(WritesNotAllowedError, match="loopback address is not enough"),
         ):
-            run_writeback(client, data_dir, options, run_id="refused")
+            run_writeback(
+                client, data_dir, options, loaded=RawReference(data_dir), run_id="refused"
+            )
         assert posts(simulator) == 0
 
         # Opted in, the POST is slow; the client gives up after 0.5 s, AFAS books it at 2 s.
@@ -150,12 +159,26 @@ def test_a_loopback_proxy_to_real_afas_gets_no_writes_and_afas_full_settle_time(
             guarded_http_client(environ=optin, timeout=impatient) as http,
             AfasClient(settings, http_client=http, retry=fast_retry()) as client,
         ):
-            first = run_writeback(client, data_dir, options, run_id="gave-up", environ=optin)
+            first = run_writeback(
+                client,
+                data_dir,
+                options,
+                loaded=RawReference(data_dir),
+                run_id="gave-up",
+                environ=optin,
+            )
             assert first.count(UNRESOLVED) == 1
             assert not first.simulator
             set_faults(simulator)
             # A run soon after: AFAS may still be working on it for 900 s. Nothing is sent.
-            soon = run_writeback(client, data_dir, options, run_id="soon", environ=optin)
+            soon = run_writeback(
+                client,
+                data_dir,
+                options,
+                loaded=RawReference(data_dir),
+                run_id="soon",
+                environ=optin,
+            )
     assert soon.count(UNRESOLVED) == 1
     assert Outbox(data_dir).state_counts()[SENT] == 1
     assert posts(simulator) == 1
