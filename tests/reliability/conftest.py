@@ -1,5 +1,5 @@
-"""Shared pieces of the reliability suite: the skip of `slow` soak tests, comparisons of whole
-data directories, an analyst querying the marts in a loop, simulator controls and secret scans.
+"""Shared pieces of the reliability suite: comparisons of whole data directories, an analyst
+querying the marts in a loop, simulator controls and secret scans.
 
 The suite compares against `loaded_pipeline` (seed 7, whole history, no faults): a simulator
 started with the same seed holds the same ledger, so its run must end in the same data.
@@ -26,19 +26,6 @@ import pytest
 
 from tests.conftest import Pipeline, Simulator
 from tests.extract.support import file_contents
-
-RELIABILITY_DIR = Path(__file__).resolve().parent
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Soak tests of this folder run only when asked for with `-m slow`."""
-    if "slow" in (config.getoption("-m") or ""):
-        return
-    skip = pytest.mark.skip(reason="soak test: run with `-m slow`")
-    for item in items:
-        if RELIABILITY_DIR in Path(str(item.fspath)).parents and "slow" in item.keywords:
-            item.add_marker(skip)
-
 
 # -- the state a run leaves behind ---------------------------------------------------------------
 
