@@ -57,7 +57,7 @@ def run_range(
     `settings`: the pipeline's (default: the environment's, now); `afas`: the connection
     (default: the environment's, when the run starts).
     """
-    run = _Run(settings or PipelineSettings.from_env(), afas, instance or _instance(), log_level)
+    run = _Run.of(settings, instance, log_level, afas=afas)
     check_range(start, end, run.settings)
     tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
     with _stdout_to(dbt_output):
@@ -95,7 +95,7 @@ def run_headless(
     The outcome is the daily job's, which skips an unchanged build within its one run; but here
     a run that finds nothing new never imports dbt (3.5 s, a third of such a run).
     """
-    run = _Run(settings or PipelineSettings.from_env(), None, instance or _instance(), log_level)
+    run = _Run.of(settings, instance, log_level)
     extracted = run_range(
         start,
         end,
@@ -135,7 +135,7 @@ def run_reconciliation(
     """What `afas-pipeline reconcile` does: the full reconciliation in one run, then the
     warehouse build and the marts in a second, unless it healed nothing (dbt's output as in
     `run_range`)."""
-    run = _Run(settings or PipelineSettings.from_env(), None, instance or _instance(), log_level)
+    run = _Run.of(settings, instance, log_level)
     ops: dict[str, object] = {
         RECONCILE_STEP: {"config": {"accept_mass_deletions": accept_mass_deletions}}
     }
@@ -156,6 +156,20 @@ class _Run:
     afas: AfasSettings | None
     instance: dg.DagsterInstance
     log_level: str
+
+    @classmethod
+    def of(
+        cls,
+        settings: PipelineSettings | None,
+        instance: dg.DagsterInstance | None,
+        log_level: str,
+        *,
+        afas: AfasSettings | None = None,
+    ) -> _Run:
+        """The runs of a command, with the environment's settings and the default instance
+        where none is given."""
+        settings = settings or PipelineSettings.from_env()
+        return cls(settings, afas, instance or _instance(), log_level)
 
     def execute(
         self,
