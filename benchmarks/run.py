@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.run                       # 100k and 1M lines, 0 and 300 ms
     .venv/bin/python -m benchmarks.run --scales 100000 --latencies 0 --repeat 3
     .venv/bin/python -m benchmarks.run --no-peer             # without dlt
+    .venv/bin/python -m benchmarks.run --scales 5M --latencies 0 --no-peer   # growth, ~25 min
 
 For every ledger size and simulated AFAS latency, one run on this machine starts the simulator
 (`python -m afas_pipeline.simulator --scale N --latency-ms L`, a fixed clock and seed) and
@@ -25,8 +26,10 @@ peer        the same three connectors loaded by dlt's `rest_api` source into Duc
 Results go to benchmarks/results.md (or --out): the machine, the command, a table per size and
 latency with ratios (pipeline / limit, pipeline / peer), and the raw figures as JSON. Nothing
 is committed but results.md; scratch data goes to a temporary folder (or --work-dir).
-Not part of CI: it takes minutes (a 1M-line ledger is generated in ~40 s; dlt's cold load of
-it takes minutes at 300 ms latency).
+The first table puts the sizes side by side: how an incremental day and a run that finds
+nothing grow with the ledger. Not part of CI: it takes minutes (a 1M-line ledger is generated in
+~40 s; dlt's cold load of it takes minutes at 300 ms latency). The simulator holds its ledger in
+memory: 5M lines take ~3.7 GB and ~3.5 min of CPU to generate.
 """
 
 from __future__ import annotations
@@ -168,6 +171,7 @@ class Bench:
         self.work.mkdir(parents=True)
         self.phases: dict[str, list[Phase]] = {}
         self.notes: list[str] = []
+        self.ledger_rows = lines  # the simulator's own count, once it runs
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -485,6 +489,7 @@ def report(benches: list[Bench], command: str) -> str:
         "times only describe this machine.",
         "",
     ]
+    lines += _growth(benches)
     for bench in benches:
         p = {name: _best(ph) for name, ph in bench.phases.items()}
         lines += [
@@ -526,6 +531,54 @@ def report(benches: list[Bench], command: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _growth(benches: list[Bench]) -> list[str]:
+    """Per latency, how the runs grow with the ledger, against the targets of issue 17: an
+    incremental day within 2x a run that finds nothing, a run that finds nothing within 2x
+    dlt's, and the cold run's extract step at least 3x faster than dlt's cold load."""
+    lines: list[str] = []
+    for latency in sorted({b.latency_ms for b in benches}):
+        lines += [
+            f"## Growth with the ledger, {latency:g} ms AFAS latency",
+            "",
+            "| journal lines | cold s | incremental day s | its dbt step s | no-change s | "
+            "dlt no-change s | incremental / no-change (<= 2) | no-change / dlt (<= 2) | "
+            "dlt cold / extract step (>= 3) |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        same_latency = [b for b in benches if b.latency_ms == latency]
+        for bench in sorted(same_latency, key=lambda b: b.ledger_rows):
+            p = {name: _best(ph) for name, ph in bench.phases.items()}
+            cold, day = p.get("pipeline_cold"), p.get("pipeline_incremental")
+            idle, peer_idle = p.get("pipeline_no_change"), p.get("peer_no_change")
+            peer_cold = p.get("peer_cold")
+            cells = [
+                f"{bench.ledger_rows:,}",
+                _wall(cold),
+                _wall(day),
+                f"{day.extra['dbt_s']:.1f}" if day else "",
+                _wall(idle),
+                _wall(peer_idle),
+                _quotient(day, idle),
+                _quotient(idle, peer_idle),
+                _ratio(peer_cold and peer_cold.wall_s, cold and cold.extra.get("extract_s")),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
+
+
+def _wall(phase: Phase | None) -> str:
+    return f"{phase.wall_s:.1f}" if phase else ""
+
+
+def _quotient(num: Phase | None, den: Phase | None) -> str:
+    return _ratio(num and num.wall_s, den and den.wall_s)
+
+
+def _ratio(num: float | None, den: float | None) -> str:
+    return f"{num / den:.2f}" if num is not None and den else ""
 
 
 def _ratios(p: dict[str, Phase]) -> list[str]:
