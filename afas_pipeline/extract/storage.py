@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -422,6 +423,10 @@ class _Files(Protocol):
 
     def digest(self) -> bytes | None: ...
 
+    def register(self, conn: duckdb.DuckDBPyConnection) -> None:
+        """Let DuckDB's `read_parquet` on `conn` read these files."""
+        ...
+
 
 class _LocalFiles:
     """The raw layer in a local folder: each file replaced whole by a rename."""
@@ -448,6 +453,9 @@ class _LocalFiles:
 
     def digest(self) -> bytes | None:
         return None
+
+    def register(self, conn: duckdb.DuckDBPyConnection) -> None:
+        pass  # DuckDB reads local files itself
 
 
 class _RenameBatch:
@@ -545,6 +553,9 @@ class _ObjectFiles:
     def batch(self) -> _Batch:
         return _PublishBatch(self)
 
+    def register(self, conn: duckdb.DuckDBPyConnection) -> None:
+        conn.register_filesystem(self.fs)
+
     def digest(self) -> bytes:
         digest = hashlib.sha256()
         for top in self.folders():
@@ -613,9 +624,22 @@ class _ObjectFiles:
         return object_url(f"{self.root}/{top}/{key}")
 
 
+# One writer per top folder within a process: the loads of one run go in parallel threads and
+# several of them ensure the reconciliations' schema file. Between processes the manifest's
+# conditional create is the guard. Reentrant: a thread may nest batches.
+_FOLDER_LOCKS: dict[str, threading.RLock] = {}
+_FOLDER_LOCKS_GUARD = threading.Lock()
+
+
+def _folder_lock(path: str) -> threading.RLock:
+    with _FOLDER_LOCKS_GUARD:
+        return _FOLDER_LOCKS.setdefault(path, threading.RLock())
+
+
 class _PublishBatch:
     """Objects written at once; each touched top folder's next manifest is published when the
-    block ends without an error. On an error nothing is published and the objects go."""
+    block ends without an error. On an error nothing is published and the objects go. A
+    folder is held (`_folder_lock`) from its first write in the batch to its publication."""
 
     def __init__(self, files: _ObjectFiles) -> None:
         self._files = files
@@ -623,6 +647,7 @@ class _PublishBatch:
         self._bases: dict[str, Manifest] = {}
         self._changes: dict[str, dict[str, str | None]] = {}
         self._written: dict[str, list[str]] = {}
+        self._held: list[threading.RLock] = []
 
     def write(self, frame: pl.DataFrame, name: str) -> None:
         top, inner = self._touch(name)
@@ -637,6 +662,9 @@ class _PublishBatch:
     def _touch(self, name: str) -> tuple[str, str]:
         top, _, inner = name.partition("/")
         if top not in self._bases:
+            lock = _folder_lock(f"{self._files.root}/{top}")
+            lock.acquire()
+            self._held.append(lock)
             self._bases[top] = self._files.manifest(top)
             self._changes[top], self._written[top] = {}, []
         return top, inner
@@ -645,9 +673,16 @@ class _PublishBatch:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        if exc_type is not None:
-            self._discard_all()
-            return
+        try:
+            if exc_type is not None:
+                self._discard_all()
+            else:
+                self._publish_all()
+        finally:
+            for lock in reversed(self._held):
+                lock.release()
+
+    def _publish_all(self) -> None:
         for top, base in self._bases.items():
             files = dict(base.files)
             for inner, key in self._changes[top].items():
