@@ -1,4 +1,5 @@
-"""The raw layer: Parquet files per connector and partition day, replaced atomically.
+"""The raw layer: Parquet files per connector and partition day, replaced atomically, in the
+local folder `<data_dir>/raw` or in S3-compatible object storage (`AFAS_PIPELINE_RAW_URL`).
 
 Extraction never opens a DuckDB database file, so runs never wait for DuckDB's single-writer
 lock and an analyst's open database never blocks them. Every file is written under a temporary
@@ -22,6 +23,12 @@ stays that of the first load), so an unchanged raw layer is byte for byte the sa
 build over it can be skipped.
 Each of the three folders holds a zero-row `_schema.parquet`, so a reader's glob always matches
 and knows the columns, even before the first deletion.
+
+In object storage the layout is the same, but nothing is renamed: every file is an object
+written once under a unique name, and a manifest per top folder names the current ones; a new
+manifest generation publishes a batch (`_ObjectFiles`). Readers ask `RawStore` for the files
+(`day_files`, `history_files`, `snapshot_file`, `source_files`) and read them with its `scan`
+and `read`, never by globbing a folder.
 """
 
 from __future__ import annotations
@@ -112,10 +119,16 @@ class RepeatedKey:
 
 # A raw file as readers take it: a local path, or an object's `s3://` URL.
 RawPath = Path | str
-MANIFESTS = "_manifests"  # in object storage: `<top folder>/_manifests/<generation>.json`
+MANIFESTS = "_manifests"  # in object storage: `<top folder>/_manifests/<shard>/<generation>.json`
+# Manifests per shard folder: finding the newest lists two short folders, however many loads.
+MANIFESTS_PER_SHARD = 1000
 
 
-class RawLayerConflict(RuntimeError):
+class RawLayerError(RuntimeError):
+    """The raw layer in object storage is not as this pipeline wrote it."""
+
+
+class RawLayerConflict(RawLayerError):
     """Another writer published the same folder of the raw layer in object storage meanwhile."""
 
 
@@ -226,7 +239,7 @@ class RawStore:
         with self.files.batch() as batch:
             for folder, columns in wanted.items():
                 name = f"{folder}/{SCHEMA_FILE}"
-                found = self.files.find(name)
+                found = batch.find(name)
                 if found is None or self.scan(found).collect_schema() != columns:
                     batch.write(pl.DataFrame(schema=columns), name)
 
@@ -363,7 +376,7 @@ class RawStore:
         keep: Keep | None,
     ) -> None:
         target = _day_name(connector_id, day)
-        found = self.files.find(target)
+        found = batch.find(target)
         if found is not None:
             old = self.read(found)
             if keep is not None:
@@ -398,6 +411,10 @@ class _Batch(Protocol):
     def write(self, frame: pl.DataFrame, name: str) -> None: ...
 
     def remove(self, name: str) -> None: ...
+
+    def find(self, name: str) -> RawPath | None:
+        """The current file of `name`, as the batch will publish over it."""
+        ...
 
     def __enter__(self) -> _Batch: ...
 
@@ -449,7 +466,7 @@ class _LocalFiles:
         )
 
     def batch(self) -> _Batch:
-        return _RenameBatch(self.root)
+        return _RenameBatch(self)
 
     def digest(self) -> bytes | None:
         return None
@@ -462,10 +479,14 @@ class _RenameBatch:
     """Files written under temporary names and renamed into place together when the block
     ends without an error; on an error every temporary file is removed and nothing changes."""
 
-    def __init__(self, root: Path) -> None:
-        self._root = root
+    def __init__(self, files: _LocalFiles) -> None:
+        self._files = files
+        self._root = files.root
         self._renames: list[tuple[Path, Path]] = []
         self._removals: list[Path] = []
+
+    def find(self, name: str) -> RawPath | None:
+        return self._files.find(name)
 
     def write(self, frame: pl.DataFrame, name: str) -> None:
         target = self._root / name
@@ -513,7 +534,7 @@ class _ObjectFiles:
 
     Every object is written once under a unique name (`days/day=2025-01-01.<id>.parquet`). A
     top folder's manifest says which object each name of the layout is now; a batch is
-    published by writing the next generation, `_manifests/<generation, 12 digits>.json`, a new
+    published by writing the next generation, `_manifests/<shard>/<generation>.json`, a new
     object too: a reader lists the manifests and takes the newest, which is whole (a PUT is),
     and names only objects written before it. The next generation is created with
     `If-None-Match: *`, so a second writer that built on the same generation is refused
@@ -563,24 +584,31 @@ class _ObjectFiles:
         return digest.digest()
 
     def manifest(self, top: str) -> Manifest:
-        """The newest published manifest of a top folder."""
-        try:
-            names = self.fs.ls(self._manifests(top), detail=False)
-        except FileNotFoundError:
-            return Manifest()
+        """The newest published manifest of a top folder (listing its newest shard)."""
+        shards = self._names(self._manifests(top))
+        names = self._names(f"{self._manifests(top)}/{max(shards)}") if shards else []
         generations = [n for n in names if n.endswith(".json")]
         if not generations:
             return Manifest()
-        newest = max(generations, key=lambda n: n.rsplit("/", 1)[-1])
-        content = json.loads(self.fs.cat_file(newest))
-        manifest = Manifest(content["generation"], dict(content["files"]), content["writer"])
-        if f"{manifest.generation:012d}.json" != newest.rsplit("/", 1)[-1]:
-            raise RawLayerConflict(f"raw manifest {object_url(newest)} names another generation")
+        newest = f"{self._manifests(top)}/{max(shards)}/{max(generations)}"
+        try:
+            content = json.loads(self.fs.cat_file(newest))
+            manifest = Manifest(content["generation"], dict(content["files"]), content["writer"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RawLayerError(f"raw manifest {object_url(newest)} is not one: {exc}") from None
+        if self._manifest_path(top, manifest.generation) != newest:
+            raise RawLayerError(f"raw manifest {object_url(newest)} names another generation")
         return manifest
+
+    def _names(self, folder: str) -> list[str]:
+        try:
+            return [path.rsplit("/", 1)[-1] for path in self.fs.ls(folder, detail=False)]
+        except FileNotFoundError:
+            return []
 
     def publish(self, top: str, manifest: Manifest) -> None:
         """Create the manifest's generation, refused if another writer created it first."""
-        path = f"{self._manifests(top)}/{manifest.generation:012d}.json"
+        path = self._manifest_path(top, manifest.generation)
         try:
             self.fs.pipe_file(path, manifest.to_json(), mode="create")
         except OSError:
@@ -601,7 +629,7 @@ class _ObjectFiles:
         for top in self.folders():
             manifest = self.manifest(top)
             current.update(f"{self.root}/{top}/{key}" for key in manifest.files.values())
-            current.add(f"{self._manifests(top)}/{manifest.generation:012d}.json")
+            current.add(self._manifest_path(top, manifest.generation))
         every = self.fs.find(self.root)
         return [object_url(path) for path in sorted(every) if path not in current]
 
@@ -619,6 +647,10 @@ class _ObjectFiles:
 
     def _manifests(self, top: str) -> str:
         return f"{self.root}/{top}/{MANIFESTS}"
+
+    def _manifest_path(self, top: str, generation: int) -> str:
+        shard = generation // MANIFESTS_PER_SHARD
+        return f"{self._manifests(top)}/{shard:09d}/{generation:012d}.json"
 
     def _url(self, top: str, key: str) -> str:
         return object_url(f"{self.root}/{top}/{key}")
@@ -658,6 +690,11 @@ class _PublishBatch:
     def remove(self, name: str) -> None:
         top, inner = self._touch(name)
         self._changes[top][inner] = None
+
+    def find(self, name: str) -> RawPath | None:
+        top, inner = self._touch(name)
+        key = self._changes[top].get(inner, self._bases[top].files.get(inner))
+        return None if key is None else self._files._url(top, key)
 
     def _touch(self, name: str) -> tuple[str, str]:
         top, _, inner = name.partition("/")

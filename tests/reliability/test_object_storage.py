@@ -20,8 +20,9 @@ import pytest
 from afas_pipeline.extract.objectstore import ENDPOINT_VARIABLE, ObjectStoreSettings
 from afas_pipeline.extract.storage import RawLayerConflict, RawStore
 from afas_pipeline.runner import failures, run_range
-from afas_pipeline.settings import RAW_URL_VARIABLE
+from afas_pipeline.settings import RAW_URL_VARIABLE, PipelineSettings
 from afas_pipeline.simulator.fientries import FiEntryRejected
+from afas_pipeline.usage import RunRequestError
 from tests.conftest import NOW, Simulator, pipeline_env
 from tests.extract.support import without_load_columns
 from tests.reliability.conftest import marts_state
@@ -32,6 +33,7 @@ SECRET = "s3-secret-never-logged"
 LINES = "DWH_Financiele_mutaties"
 HISTORY_DAYS = 45  # a short history keeps the test short; the layout is the same
 FIRST_DAY = NOW.date() - timedelta(days=HISTORY_DAYS + 1)  # the whole history is loaded
+_KEYS = {"AWS_ACCESS_KEY_ID": "afas-test", "AWS_SECRET_ACCESS_KEY": SECRET}
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,7 @@ class S3Server:
 
     def env(self) -> dict[str, str]:
         return {
-            "AWS_ACCESS_KEY_ID": "afas-test",
-            "AWS_SECRET_ACCESS_KEY": SECRET,
+            **_KEYS,
             "AWS_REGION": "us-east-1",
             ENDPOINT_VARIABLE: self.endpoint_url,
         }
@@ -78,7 +79,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
         _until_bucket_made(server, process)
         yield server
     finally:
-        stop_group(process)
+        stop_group(process, grace=3)  # it keeps nothing the test needs
         log.close()
 
 
@@ -148,8 +149,8 @@ def test_a_reader_sees_a_whole_manifest_and_a_second_writer_is_refused(
     with writer.files.batch() as batch:
         for n, name in enumerate(days):
             batch.write(pl.DataFrame({"day": [n], "version": [1]}), name)
-    old = _versions(reader)
-    assert old == [1, 1, 1]
+    assert _versions(reader) == [1, 1, 1]
+    first = {f"s3://{key}" for key in _objects(s3_server) if key.startswith(url[5:])}
 
     seen_while_publishing: list[list[int]] = []
     publish = writer.files.publish  # type: ignore[attr-defined]
@@ -164,6 +165,8 @@ def test_a_reader_sees_a_whole_manifest_and_a_second_writer_is_refused(
         for n, name in enumerate(days):
             batch.write(pl.DataFrame({"day": [n], "version": [2]}), name)
     assert seen_while_publishing == [[1, 1, 1], [2, 2, 2]]  # the old manifest, then the new
+    # What the first batch wrote (its days and its manifest) is superseded, and kept.
+    assert set(writer.files.superseded()) == first  # type: ignore[attr-defined]
 
     # Two writers that started from the same manifest: the second to publish is refused, its
     # objects are gone, and the first one's manifest stands.
@@ -211,3 +214,18 @@ def _rows(store: RawStore, kind: str) -> pl.DataFrame:
     frame = without_load_columns(store.read(files))
     frame = frame.drop([c for c in frame.columns if c.startswith("_deleted")])
     return frame.sort(frame.columns)
+
+
+def test_the_raw_url_is_a_bucket_or_nothing_and_the_secret_stays_out_of_sight() -> None:
+    assert PipelineSettings.from_env({RAW_URL_VARIABLE: "s3://bucket/env-1/"}).raw_url == (
+        "s3://bucket/env-1"
+    )
+    assert PipelineSettings.from_env({}).raw_url == ""  # <data dir>/raw
+    for wrong in ("/mnt/raw", "s3://", "gs://bucket/x"):
+        with pytest.raises(RunRequestError, match=f"{RAW_URL_VARIABLE} must be s3://bucket"):
+            PipelineSettings.from_env({RAW_URL_VARIABLE: wrong})
+    env = {"AWS_ENDPOINT_URL": "http://aws-style", ENDPOINT_VARIABLE: "http://ours", **_KEYS}
+    settings = ObjectStoreSettings.from_env(env)
+    assert settings.endpoint_url == "http://ours"  # the pipeline's own variable first
+    assert SECRET not in repr(settings)
+    assert ObjectStoreSettings.from_env({"AWS_ENDPOINT_URL": "http://x"}).endpoint_url == "http://x"
