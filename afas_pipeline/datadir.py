@@ -2,7 +2,8 @@
 
 Everything the pipeline keeps is under one folder (`AFAS_PIPELINE_DATA_DIR`, see `settings.py`):
 
-    raw/                 the raw layer, Parquet only (`extract/storage.py` owns the layout inside)
+    raw/                 the raw layer, Parquet only (`extract/storage.py` owns the layout inside;
+                         with AFAS_PIPELINE_RAW_URL=s3://… it is in object storage instead)
     tmp/                 a run's scratch folders (spooled pages)
     state/               what the deletion checks remember between runs
     warehouse.duckdb     built by dbt alone, one build at a time

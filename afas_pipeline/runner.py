@@ -18,6 +18,7 @@ from afas_pipeline.definitions import definitions_for
 from afas_pipeline.defs.alerts import check_failures
 from afas_pipeline.defs.jobs import Job
 from afas_pipeline.extract.days import amsterdam_today
+from afas_pipeline.extract.storage import RawStore
 from afas_pipeline.settings import PipelineSettings
 from afas_pipeline.usage import RunRequestError
 from afas_pipeline.warehouse import up_to_date
@@ -105,11 +106,17 @@ def run_headless(
         settings=run.settings,
     )
     stopped = not succeeded(extracted)  # a blocking check stops the line before the build
-    if stopped or (not rebuild and up_to_date(run.settings.data_path)):
+    if stopped or (not rebuild and _marts_current(run.settings)):
         return [extracted]
     with _stdout_to(dbt_output):
         built = run.execute(Job.WAREHOUSE, rebuild=rebuild)
     return [extracted, built]
+
+
+def _marts_current(settings: PipelineSettings) -> bool:
+    """Whether the published marts were built from what a build would read now."""
+    raw = RawStore(settings.data_path, settings.raw_url or None)
+    return up_to_date(settings.data_path, raw_digest=raw.digest())
 
 
 @contextlib.contextmanager
@@ -140,7 +147,7 @@ def run_reconciliation(
         RECONCILE_STEP: {"config": {"accept_mass_deletions": accept_mass_deletions}}
     }
     reconciled = run.execute(Job.RECONCILE, rebuild=False, ops=ops)
-    if not succeeded(reconciled) or up_to_date(run.settings.data_path):
+    if not succeeded(reconciled) or _marts_current(run.settings):
         return [reconciled]
     with _stdout_to(dbt_output):
         built = run.execute(Job.WAREHOUSE, rebuild=False)

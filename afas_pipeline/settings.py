@@ -18,6 +18,7 @@ from afas_pipeline.usage import RunRequestError
 DATA_DIR_VARIABLE = "AFAS_PIPELINE_DATA_DIR"
 START_DATE_VARIABLE = "AFAS_PIPELINE_START_DATE"
 ALERT_WEBHOOK_VARIABLE = "AFAS_ALERT_WEBHOOK_URL"
+RAW_URL_VARIABLE = "AFAS_PIPELINE_RAW_URL"
 # Relative to the working directory: `./data` in the repository, which is the dbt project's
 # default too (its `../data`, see profiles.yml).
 DEFAULT_DATA_DIR = "data"
@@ -29,6 +30,9 @@ class PipelineSettings:
     """Where the files live, what the partitions and the schedules are, what is loaded."""
 
     data_dir: Path = Path(DEFAULT_DATA_DIR)
+    # Where the raw layer is: empty for `<data_dir>/raw`, or `s3://bucket/prefix` for object
+    # storage (its endpoint and credentials: extract/objectstore.py, read from the environment).
+    raw_url: str = ""
     # The first partition day: it shapes the asset graph.
     start_date: date = DEFAULT_START_DATE
     # Comma-separated administration ids (UnId) to load; empty means all.
@@ -47,6 +51,7 @@ class PipelineSettings:
         defaults = cls()
         return cls(
             data_dir=data_dir_from_env(env),
+            raw_url=_raw_url(env),
             start_date=_day(env, START_DATE_VARIABLE, defaults.start_date),
             administrations=env.get("AFAS_ADMINISTRATIONS", ""),
             refresh_cron=env.get("AFAS_PIPELINE_REFRESH_CRON") or defaults.refresh_cron,
@@ -65,6 +70,17 @@ def data_dir_from_env(environ: Mapping[str, str] | None = None) -> Path:
     """`AFAS_PIPELINE_DATA_DIR`, or the default: for commands that need nothing else."""
     env = os.environ if environ is None else environ
     return Path(env.get(DATA_DIR_VARIABLE) or DEFAULT_DATA_DIR)
+
+
+def _raw_url(env: Mapping[str, str]) -> str:
+    text = (env.get(RAW_URL_VARIABLE) or "").strip()
+    bucket = text.removeprefix("s3://").split("/", 1)[0]
+    if text and not (text.startswith("s3://") and bucket):
+        raise RunRequestError(
+            f"{RAW_URL_VARIABLE} must be s3://bucket/prefix (or unset for <data dir>/raw), "
+            f"got {text!r}"
+        )
+    return text.rstrip("/")
 
 
 def _day(env: Mapping[str, str], name: str, default: date) -> date:

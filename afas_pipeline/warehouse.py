@@ -51,16 +51,22 @@ _VERSIONED = ("dbt-core", "dbt-duckdb", "duckdb")
 SchemaCopier = Callable[[duckdb.DuckDBPyConnection, Path], Mapping[str, int]]
 
 
-def build_inputs(data_dir: Path, *, today: date | None = None) -> str:
+def build_inputs(
+    data_dir: Path, *, today: date | None = None, raw_digest: bytes | None = None
+) -> str:
     """A digest of everything a dbt build reads: the raw layer, the write-back outbox (published
     beside the marts), the dbt project, the versions of dbt and DuckDB, and Amsterdam's date
-    (the marts age open items and cut off future entries as of today). Call holding the raw
-    lock (shared).
+    (the marts age open items and cut off future entries as of today). `raw_digest` identifies
+    a raw layer in object storage (its manifests, `RawStore.digest`); without it the files of
+    the local raw folder are digested. Call holding the raw lock (shared).
     """
     digest = hashlib.sha256(str(today or amsterdam_today()).encode())
     for package in _VERSIONED:
         digest.update(f"\0{package}={metadata.version(package)}".encode())
-    files = [*_files(data_dir / RAW_DIR), data_dir / OUTBOX_FILE]
+    if raw_digest is not None:
+        digest.update(b"\0raw manifests\0" + raw_digest)
+    raw_files = _files(data_dir / RAW_DIR) if raw_digest is None else []
+    files = [*raw_files, data_dir / OUTBOX_FILE]
     files += [f for part in _DBT_PROJECT_PARTS for f in _files(DBT_PROJECT_DIR / part)]
     for path in files:
         if path.is_file():
@@ -74,13 +80,14 @@ def _files(root: Path) -> list[Path]:
     return [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
 
 
-def up_to_date(data_dir: Path, inputs: str | None = None) -> bool:
+def up_to_date(
+    data_dir: Path, inputs: str | None = None, *, raw_digest: bytes | None = None
+) -> bool:
     """True if the published marts were built from exactly what a build would read now
-    (`inputs`, if the caller already has them), and are there to be read: a deleted or
-    damaged marts.duckdb is built and published again."""
-    return published_inputs(data_dir) == (inputs or build_inputs(data_dir)) and marts_readable(
-        data_dir
-    )
+    (`inputs`, if the caller already has them; else `build_inputs` with `raw_digest`), and are
+    there to be read: a deleted or damaged marts.duckdb is built and published again."""
+    inputs = inputs or build_inputs(data_dir, raw_digest=raw_digest)
+    return published_inputs(data_dir) == inputs and marts_readable(data_dir)
 
 
 def marts_readable(data_dir: Path) -> bool:

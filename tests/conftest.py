@@ -36,6 +36,7 @@ LONG_MODULES = (
     "tests/dbt/test_marts.py",
     "tests/defs/test_dagster_dev.py",
     "tests/reliability/test_reconciliation.py",
+    "tests/reliability/test_object_storage.py",
     "tests/dbt/test_corrections_loop.py",
     "tests/dbt/test_two_year_books.py",
     "tests/reliability/test_faults.py",

@@ -106,7 +106,7 @@ def warehouse_models(
     # The business date, Amsterdam's, passed to dbt: DuckDB's current_date is UTC's.
     today = amsterdam_today()
     with warehouse_lock(data), raw_lock(data, shared=True):
-        inputs = build_inputs(data, today=today)
+        inputs = build_inputs(data, today=today, raw_digest=storage.raw_store().digest())
         if not (context.is_subset or config.rebuild) and up_to_date(data, inputs):
             context.log.info(
                 "Nothing to build: the raw data, the dbt project and the date are those of the "
@@ -121,6 +121,8 @@ def warehouse_models(
         try:
             # dbt's profile and sources read the data directory from its vars.
             dbt_vars = {"today": today.isoformat(), "data_dir": str(data)}
+            if storage.raw_url:  # the raw layer in object storage (dbt's object_store target)
+                dbt_vars["raw_url"] = storage.raw_url
             build = ["build", "--vars", json.dumps(dbt_vars)]
             invocation = dbt.cli(build, context=context, target_path=folder)
             with recorded_build(data, invocation.process.pid):

@@ -470,14 +470,14 @@ def _detect_deletions(
         return detect_deleted_by_key_scan(
             client, store, spec, run_id=run_id, accept_mass_deletions=accept
         )
-    snapshot = store.snapshot_path(changed.name)
-    if not snapshot.exists():
+    snapshot = store.read_snapshot(changed.name)
+    if snapshot is None:
         raise dg.Failure(f"{changed.name} has not been loaded yet: materialize it first")
     return detect_deleted_journal_lines(
         client,
         store,
         spec,
-        pl.read_parquet(snapshot),
+        snapshot,
         administrations=admins,
         run_id=run_id,
         accept_mass_deletions=accept,
@@ -486,11 +486,10 @@ def _detect_deletions(
 
 def _unique_key_check(store: RawStore, spec: ExtractSpec, days: list[date]) -> dg.AssetCheckResult:
     """A key twice in one day means AFAS paging returned a row twice: the load is suspect."""
-    files = [store.day_path(spec.name, d) for d in days]
-    files = [f for f in files if f.exists()]
+    files = [f for f in (store.day_file(spec.name, d) for d in days) if f is not None]
     duplicates = 0
     if files:
-        keys = pl.scan_parquet(files).select(spec.key)
+        keys = store.scan(files).select(spec.key)
         duplicates = keys.group_by(spec.key).len().filter(pl.col("len") > 1).collect().height
     return dg.AssetCheckResult(
         asset_key=asset_key(spec),

@@ -60,13 +60,16 @@ class StorageResource(dg.ConfigurableResource):
     """Where all files live: the raw layer, the warehouse and the analysts' marts."""
 
     data_dir: str = Field(default=DEFAULT_DATA_DIR, description="AFAS_PIPELINE_DATA_DIR")
+    raw_url: str = Field(
+        default="", description="AFAS_PIPELINE_RAW_URL: s3://bucket/prefix, or empty for raw/"
+    )
 
     @property
     def path(self) -> Path:
         return Path(self.data_dir).resolve()
 
     def raw_store(self) -> RawStore:
-        return RawStore(self.path)
+        return RawStore(self.path, self.raw_url or None)
 
 
 def pipeline_resources(
@@ -78,7 +81,7 @@ def pipeline_resources(
     resource = AfasResource if afas is None else _connected_to(afas)
     return {
         "afas": resource(administrations=settings.administrations),
-        "storage": StorageResource(data_dir=str(settings.data_dir)),
+        "storage": StorageResource(data_dir=str(settings.data_dir), raw_url=settings.raw_url),
     }
 
 

@@ -89,7 +89,7 @@ def fientries_posted(
                 client,
                 storage.path,
                 options,
-                loaded=RawReference(storage.path),
+                loaded=RawReference(storage.path, storage.raw_url or None),
                 run_id=context.run_id,
                 progress=lambda event, cid: context.log.info(f"{event} {cid}"),
             )

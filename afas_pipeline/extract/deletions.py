@@ -79,7 +79,7 @@ def all_versions(store: RawStore, spec: ExtractSpec) -> pl.LazyFrame | None:
     files = store.day_files(spec.name) + store.history_files(spec.name, DISPLACED)
     if not files:
         return None
-    return pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")
+    return pl.concat([store.scan(f) for f in files], how="diagonal_relaxed")
 
 
 def row_hash(spec: ExtractSpec, present: Iterable[str]) -> pl.Expr:
@@ -128,7 +128,7 @@ def live_versions(
     newest = _newest_per_key(versions.collect(engine="streaming").lazy(), spec)
     deleted_files = [] if deleted_too else store.history_files(spec.name, DELETED)
     if deleted_files:
-        seen = pl.scan_parquet(deleted_files).select(*key, DELETED_SEEN_AT_COLUMN)
+        seen = store.scan(deleted_files).select(*key, DELETED_SEEN_AT_COLUMN)
         gone = (
             seen.join(newest.select(*key, LOADED_AT_COLUMN), on=key, nulls_equal=True)
             .filter(pl.col(DELETED_SEEN_AT_COLUMN) >= pl.col(LOADED_AT_COLUMN))

@@ -16,13 +16,12 @@ from afas_pipeline.extract.storage import DELETED, DELETED_SEEN_AT_COLUMN, RawSt
 class RawReference:
     """Reads of the raw layer of one data directory for the validation of corrections."""
 
-    def __init__(self, data_dir: Path | str) -> None:
-        self.store = RawStore(data_dir)
+    def __init__(self, data_dir: Path | str, raw_url: str | None = None) -> None:
+        self.store = RawStore(data_dir, raw_url)
 
     def snapshot(self, connector_id: str) -> pl.DataFrame | None:
         """The whole connector as last loaded (reference connectors), or None if never."""
-        path = self.store.snapshot_path(connector_id)
-        return pl.read_parquet(path) if path.exists() else None
+        return self.store.read_snapshot(connector_id)
 
     def newest_records(
         self, connector_id: str, key: str, ids: Iterable[str]
@@ -33,7 +32,7 @@ class RawReference:
         if not files:
             return {}
         newest = (
-            pl.scan_parquet(files)
+            self.store.scan(files)
             .filter(pl.col(key).is_in(sorted(ids)))
             .sort("Mutatie_datum")
             .group_by(key)
@@ -43,7 +42,7 @@ class RawReference:
         deleted_files = self.store.history_files(connector_id, DELETED)
         gone: set[str] = set()
         if deleted_files:
-            deleted = pl.scan_parquet(deleted_files).select(key, DELETED_SEEN_AT_COLUMN).collect()
+            deleted = self.store.scan(deleted_files).select(key, DELETED_SEEN_AT_COLUMN).collect()
             gone = {str(v) for v in deleted[key].to_list()}
         rows = newest.iter_rows(named=True)
         return {str(row[key]): row for row in rows if str(row[key]) not in gone}

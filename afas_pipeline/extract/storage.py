@@ -1,4 +1,5 @@
-"""The raw layer: Parquet files per connector and partition day, replaced atomically.
+"""The raw layer: Parquet files per connector and partition day, replaced atomically, in the
+local folder `<data_dir>/raw` or in S3-compatible object storage (`AFAS_PIPELINE_RAW_URL`).
 
 Extraction never opens a DuckDB database file, so runs never wait for DuckDB's single-writer
 lock and an analyst's open database never blocks them. Every file is written under a temporary
@@ -22,23 +23,39 @@ stays that of the first load), so an unchanged raw layer is byte for byte the sa
 build over it can be skipped.
 Each of the three folders holds a zero-row `_schema.parquet`, so a reader's glob always matches
 and knows the columns, even before the first deletion.
+
+In object storage the layout is the same, but nothing is renamed: every file is an object
+written once under a unique name, and a manifest per top folder names the current ones; a new
+manifest generation publishes a batch (`_ObjectFiles`). Readers ask `RawStore` for the files
+(`day_files`, `history_files`, `snapshot_file`, `source_files`) and read them with its `scan`
+and `read`, never by globbing a folder.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
+import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import polars as pl
 
-from afas_pipeline.datadir import RAW_DIR, TMP_DIR, fsync, temporary_name, write_atomically
+from afas_pipeline.datadir import RAW_DIR, TMP_DIR, fsync, temporary_name
+from afas_pipeline.extract.objectstore import (
+    ObjectStoreSettings,
+    bucket_path,
+    is_object_url,
+    object_url,
+)
 
 PARTITION_COLUMN = "_partition"
 LOADED_AT_COLUMN = "_loaded_at"
@@ -100,30 +117,109 @@ class RepeatedKey:
     files: tuple[str, ...]
 
 
+# A raw file as readers take it: a local path, or an object's `s3://` URL.
+RawPath = Path | str
+MANIFESTS = "_manifests"  # in object storage: `<top folder>/_manifests/<shard>/<generation>.json`
+# Manifests per shard folder: finding the newest lists two short folders, however many loads.
+MANIFESTS_PER_SHARD = 1000
+
+
+class RawLayerError(RuntimeError):
+    """The raw layer in object storage is not as this pipeline wrote it."""
+
+
+class RawLayerConflict(RawLayerError):
+    """Another writer published the same folder of the raw layer in object storage meanwhile."""
+
+
 class RawStore:
-    """Paths and atomic writes of the raw layer under one data directory."""
+    """The raw layer of one data directory: its layout, reads and atomic writes, in the local
+    folder `<data_dir>/raw` or, with `raw_url` `s3://bucket/prefix`, in object storage.
 
-    def __init__(self, data_dir: Path | str) -> None:
+    Files are named by where they are in the layout (`<connector>/days/day=….parquet`); the
+    backend (`_LocalFiles`, `_ObjectFiles`) alone knows how a name is stored and how a batch of
+    writes is made visible at once.
+    """
+
+    def __init__(self, data_dir: Path | str, raw_url: str | None = None) -> None:
         self.data_dir = Path(data_dir).resolve()
-        self.raw_dir = self.data_dir / RAW_DIR
+        self.raw_dir = self.data_dir / RAW_DIR  # the local layout's folder
         self.tmp_dir = self.data_dir / TMP_DIR
-
-    def connector_dir(self, connector_id: str) -> Path:
-        return self.raw_dir / connector_id
-
-    def day_path(self, connector_id: str, day: date) -> Path:
-        return self.connector_dir(connector_id) / DAYS / f"day={day.isoformat()}.parquet"
+        self.raw_url = raw_url or None
+        self.files: _Files = (
+            _ObjectFiles(raw_url, ObjectStoreSettings.from_env())
+            if raw_url and is_object_url(raw_url)
+            else _LocalFiles(self.raw_dir)
+        )
 
     def snapshot_path(self, connector_id: str) -> Path:
-        return self.connector_dir(connector_id) / "snapshot.parquet"
+        """Where the local layout keeps a connector's snapshot (tests look at the files)."""
+        return self.raw_dir / _snapshot_name(connector_id)
 
-    def day_files(self, connector_id: str) -> list[Path]:
-        return sorted((self.connector_dir(connector_id) / DAYS).glob("day=*.parquet"))
+    def snapshot_file(self, connector_id: str) -> RawPath | None:
+        return self.files.find(_snapshot_name(connector_id))
 
-    def history_files(self, connector_id: str, kind: str) -> list[Path]:
+    def read_snapshot(self, connector_id: str) -> pl.DataFrame | None:
+        """The whole connector as last loaded, or None if never."""
+        found = self.snapshot_file(connector_id)
+        return None if found is None else self.read(found)
+
+    def day_path(self, connector_id: str, day: date) -> Path:
+        """Where the local layout keeps a connector's day (tests look at the files)."""
+        return self.raw_dir / _day_name(connector_id, day)
+
+    def day_file(self, connector_id: str, day: date) -> RawPath | None:
+        return self.files.find(_day_name(connector_id, day))
+
+    def day_files(self, connector_id: str) -> list[RawPath]:
+        return [path for name, path in self._listing(connector_id, DAYS) if name.startswith("day=")]
+
+    def history_files(self, connector_id: str, kind: str) -> list[RawPath]:
         """The files of `displaced` or `deleted` records of a connector (not the schema file)."""
-        folder = self.connector_dir(connector_id) / kind
-        return sorted(p for p in folder.glob("*.parquet") if p.name != SCHEMA_FILE)
+        return [path for name, path in self._listing(connector_id, kind) if name != SCHEMA_FILE]
+
+    def loaded_days(self, connector_id: str) -> list[date]:
+        return [
+            date.fromisoformat(name.removeprefix("day=").removesuffix(".parquet"))
+            for name, _ in self._listing(connector_id, DAYS)
+            if name.startswith("day=")
+        ]
+
+    def source_files(self) -> dict[str, list[RawPath]]:
+        """What each raw source of the dbt project reads, by `<table>__<set>`: the snapshot of
+        a reference connector, the `versions` (days and displaced rows) and `deleted` records
+        of a partitioned one, and the `reconciliations`; schema files included, so that an
+        empty set still has its columns."""
+        sources: dict[str, list[RawPath]] = {}
+        for top in self.files.folders():
+            if top == RECONCILIATIONS:
+                sources[f"{top}__reconciliations"] = [p for _, p in self.files.listing(top)]
+                continue
+            snapshot = self.snapshot_file(top)
+            if snapshot is not None:
+                sources[f"{top}__snapshot"] = [snapshot]
+            versions = self._listing(top, DAYS) + self._listing(top, DISPLACED)
+            if versions:
+                sources[f"{top}__versions"] = [p for _, p in versions]
+            deleted = self._listing(top, DELETED)
+            if deleted:
+                sources[f"{top}__deleted"] = [p for _, p in deleted]
+        return sources
+
+    def _listing(self, connector_id: str, kind: str) -> list[tuple[str, RawPath]]:
+        return self.files.listing(f"{connector_id}/{kind}")
+
+    def read(self, files: RawPath | Sequence[RawPath]) -> pl.DataFrame:
+        return self.scan(files).collect()
+
+    def scan(self, files: RawPath | Sequence[RawPath]) -> pl.LazyFrame:
+        sources = [str(files)] if isinstance(files, Path | str) else [str(f) for f in files]
+        return pl.scan_parquet(sources, storage_options=self.files.storage_options)
+
+    def digest(self) -> bytes | None:
+        """What identifies the raw layer's content cheaply (object storage: its manifests);
+        None for the local layout, whose files the warehouse digests itself."""
+        return self.files.digest()
 
     def ensure_schema_files(self, connector_id: str, schema: pl.Schema) -> None:
         """Write the zero-row `_schema.parquet` of each folder of a partitioned connector."""
@@ -134,21 +230,28 @@ class RawStore:
                 DELETED_RUN_ID_COLUMN: pl.String(),
             }
         )
-        for kind, columns in ((DAYS, schema), (DISPLACED, schema), (DELETED, deleted)):
-            _ensure_schema_file(self.connector_dir(connector_id) / kind, columns)
+        wanted = {
+            f"{connector_id}/{kind}": columns
+            for kind, columns in ((DAYS, schema), (DISPLACED, schema), (DELETED, deleted))
+        }
         # The marts read the reconciliations from the first build on, before any has run.
-        _ensure_schema_file(self.raw_dir / RECONCILIATIONS, RECONCILIATIONS_SCHEMA)
+        wanted[RECONCILIATIONS] = RECONCILIATIONS_SCHEMA
+        with self.files.batch() as batch:
+            for folder, columns in wanted.items():
+                name = f"{folder}/{SCHEMA_FILE}"
+                found = batch.find(name)
+                if found is None or self.scan(found).collect_schema() != columns:
+                    batch.write(pl.DataFrame(schema=columns), name)
 
-    def append_reconciliation(self, frame: pl.DataFrame, run_id: str) -> Path:
+    def append_reconciliation(self, frame: pl.DataFrame, run_id: str) -> RawPath:
         """Record what a full reconciliation healed (rows of `RECONCILIATIONS_SCHEMA`)."""
-        target = self.raw_dir / RECONCILIATIONS / f"{run_id}-{uuid.uuid4().hex[:8]}.parquet"
-        write_atomically(frame.select(list(RECONCILIATIONS_SCHEMA)), target)
-        return target
+        name = f"{RECONCILIATIONS}/{run_id}-{uuid.uuid4().hex[:8]}.parquet"
+        return self._write_one(frame.select(list(RECONCILIATIONS_SCHEMA)), name)
 
-    def loaded_days(self, connector_id: str) -> list[date]:
-        return [
-            date.fromisoformat(p.stem.removeprefix("day=")) for p in self.day_files(connector_id)
-        ]
+    def _write_one(self, frame: pl.DataFrame, name: str) -> RawPath:
+        with self.files.batch() as batch:
+            batch.write(frame, name)
+        return self.files.find(name) or name
 
     def run_dir(self, run_id: str, name: str) -> Path:
         """A private scratch folder for one run; removed by `discard_run_dir`."""
@@ -162,22 +265,19 @@ class RawStore:
 
     def write_snapshot(
         self, connector_id: str, frame: pl.DataFrame, *, keep: Keep | None = None
-    ) -> Path:
-        target = self.snapshot_path(connector_id)
-        old = pl.read_parquet(target) if target.exists() else None
+    ) -> RawPath:
+        name = _snapshot_name(connector_id)
+        old = self.read_snapshot(connector_id)
         if keep is not None and old is not None:
             frame = pl.concat([frame, keep.rows(old)], how="diagonal_relaxed")
-        if not (old is not None and _same_rows(old, frame)):
-            write_atomically(frame, target)
-        return target
+        if old is not None and _same_rows(old, frame):
+            return self.files.find(name) or name
+        return self._write_one(frame, name)
 
-    def append_history(self, connector_id: str, kind: str, frame: pl.DataFrame, tag: str) -> Path:
-        target = self._history_path(connector_id, kind, tag)
-        write_atomically(frame, target)
-        return target
-
-    def _history_path(self, connector_id: str, kind: str, tag: str) -> Path:
-        return self.connector_dir(connector_id) / kind / f"{tag}-{uuid.uuid4().hex[:8]}.parquet"
+    def append_history(
+        self, connector_id: str, kind: str, frame: pl.DataFrame, tag: str
+    ) -> RawPath:
+        return self._write_one(frame, _history_name(connector_id, kind, tag))
 
     def clear_deletions(
         self,
@@ -192,15 +292,19 @@ class RawStore:
         `seen_at`, after the flag was set): a key seen again is not deleted, even when its
         unchanged re-read keeps the old `_loaded_at` (a flag counts while it is newer than
         that). The flags move to `cleared/`; returns how many were cleared."""
-        files = self.history_files(connector_id, DELETED)
+        files = [
+            (f"{connector_id}/{DELETED}/{name}", path)
+            for name, path in self._listing(connector_id, DELETED)
+            if name != SCHEMA_FILE
+        ]
         if not files:
             return 0
         columns = list(key)
         keys = present.select(columns).unique().collect()
         cleared = 0
-        with _Batch() as batch:
-            for path in files:
-                flags = pl.read_parquet(path).with_row_index("_flag")
+        with self.files.batch() as batch:
+            for name, path in files:
+                flags = self.read(path).with_row_index("_flag")
                 again = flags.join(keys, on=columns, how="semi", nulls_equal=True).filter(
                     pl.col(DELETED_SEEN_AT_COLUMN) < seen_at
                 )
@@ -208,13 +312,13 @@ class RawStore:
                     continue
                 stamp = pl.lit(seen_at, dtype=pl.Datetime("us", "UTC")).alias(CLEARED_AT_COLUMN)
                 tag = pl.lit(run_id, dtype=pl.String).alias(CLEARED_RUN_ID_COLUMN)
-                target = self._history_path(connector_id, CLEARED, f"cleared-{run_id}")
+                target = _history_name(connector_id, CLEARED, f"cleared-{run_id}")
                 batch.write(again.drop("_flag").with_columns(stamp, tag), target)
                 kept = flags.filter(~pl.col("_flag").is_in(again["_flag"])).drop("_flag")
                 if kept.height:
-                    batch.write(kept, path)
+                    batch.write(kept, name)
                 else:
-                    batch.remove(path)
+                    batch.remove(name)
                 cleared += again.height
         return cleared
 
@@ -236,10 +340,11 @@ class RawStore:
         and the new one does not are kept under `displaced/`. Returns rows per day. Rows of a
         day outside `days` raise ValueError before any day is replaced.
 
-        All new files are written under temporary names first and renamed into place only when
-        every one of them was written: a run that fails (a full disk, an error) replaces no
-        day. Only a process killed during the renames leaves some of its days replaced, each
-        whole, and the displaced rows are renamed first, so no version is lost even then.
+        All new files are written first and made visible together only when every one of them
+        was written (`_Files.batch`): a run that fails (a full disk, an error) replaces no day.
+        Locally only a process killed during the renames leaves some of its days replaced, each
+        whole, and the displaced rows are renamed first, so no version is lost even then; in
+        object storage one new manifest publishes them all at once.
         """
         layout = _spool_layout(spool_files)
         counts = {date.fromisoformat(day): n for day, (n, _) in layout.items()}
@@ -249,7 +354,7 @@ class RawStore:
                 f"{connector_id}: rows outside the requested days: {sorted(unexpected)[:5]}"
             )
         replace = partial(self._replace_day, key=key, run_id=run_id, keep=keep)
-        with _Batch() as batch:
+        with self.files.batch() as batch:
             for day, frame in _frames_by_day(layout):
                 replace(
                     batch, connector_id, day, frame.unique(maintain_order=True) if dedupe else frame
@@ -270,41 +375,129 @@ class RawStore:
         run_id: str,
         keep: Keep | None,
     ) -> None:
-        target = self.day_path(connector_id, day)
-        if target.exists():
-            old = pl.read_parquet(target)
+        target = _day_name(connector_id, day)
+        found = batch.find(target)
+        if found is not None:
+            old = self.read(found)
             if keep is not None:
                 new = keep.add_to(new, old)
             if new is not None and _same_rows(old, new):
                 return
             displaced = _rows_missing_from(old, new, key)
             if displaced.height:
-                batch.write(
-                    displaced, self._history_path(connector_id, DISPLACED, f"{day}-{run_id}")
-                )
+                batch.write(displaced, _history_name(connector_id, DISPLACED, f"{day}-{run_id}"))
         if new is not None:
             batch.write(new, target)
         else:
             batch.remove(target)
 
 
-class _Batch:
+def _snapshot_name(connector_id: str) -> str:
+    return f"{connector_id}/snapshot.parquet"
+
+
+def _day_name(connector_id: str, day: date) -> str:
+    return f"{connector_id}/{DAYS}/day={day.isoformat()}.parquet"
+
+
+def _history_name(connector_id: str, kind: str, tag: str) -> str:
+    return f"{connector_id}/{kind}/{tag}-{uuid.uuid4().hex[:8]}.parquet"
+
+
+class _Batch(Protocol):
+    """Writes that become visible together when the block ends without an error; on an error
+    none of them does."""
+
+    def write(self, frame: pl.DataFrame, name: str) -> None: ...
+
+    def remove(self, name: str) -> None: ...
+
+    def find(self, name: str) -> RawPath | None:
+        """The current file of `name`, as the batch will publish over it."""
+        ...
+
+    def __enter__(self) -> _Batch: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None: ...
+
+
+class _Files(Protocol):
+    """Where the raw layer's files are stored, by their names in the layout."""
+
+    storage_options: dict[str, str] | None
+
+    def listing(self, folder: str) -> list[tuple[str, RawPath]]:
+        """The current `*.parquet` files directly in `folder`, as (file name, path), by name."""
+        ...
+
+    def find(self, name: str) -> RawPath | None: ...
+
+    def folders(self) -> list[str]:
+        """The top folders: one per connector, and the reconciliations."""
+        ...
+
+    def batch(self) -> _Batch: ...
+
+    def digest(self) -> bytes | None: ...
+
+    def register(self, conn: duckdb.DuckDBPyConnection) -> None:
+        """Let DuckDB's `read_parquet` on `conn` read these files."""
+        ...
+
+
+class _LocalFiles:
+    """The raw layer in a local folder: each file replaced whole by a rename."""
+
+    storage_options: dict[str, str] | None = None
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def listing(self, folder: str) -> list[tuple[str, RawPath]]:
+        return [(p.name, p) for p in sorted((self.root / folder).glob("*.parquet"))]
+
+    def find(self, name: str) -> RawPath | None:
+        path = self.root / name
+        return path if path.exists() else None
+
+    def folders(self) -> list[str]:
+        return (
+            sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.exists() else []
+        )
+
+    def batch(self) -> _Batch:
+        return _RenameBatch(self)
+
+    def digest(self) -> bytes | None:
+        return None
+
+    def register(self, conn: duckdb.DuckDBPyConnection) -> None:
+        pass  # DuckDB reads local files itself
+
+
+class _RenameBatch:
     """Files written under temporary names and renamed into place together when the block
     ends without an error; on an error every temporary file is removed and nothing changes."""
 
-    def __init__(self) -> None:
+    def __init__(self, files: _LocalFiles) -> None:
+        self._files = files
+        self._root = files.root
         self._renames: list[tuple[Path, Path]] = []
         self._removals: list[Path] = []
 
-    def write(self, frame: pl.DataFrame, target: Path) -> None:
+    def find(self, name: str) -> RawPath | None:
+        return self._files.find(name)
+
+    def write(self, frame: pl.DataFrame, name: str) -> None:
+        target = self._root / name
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = temporary_name(target)
         self._renames.append((temporary, target))
         frame.write_parquet(temporary)
         fsync(temporary)
 
-    def remove(self, target: Path) -> None:
-        self._removals.append(target)
+    def remove(self, name: str) -> None:
+        self._removals.append(self._root / name)
 
     def __enter__(self) -> _Batch:
         return self
@@ -322,19 +515,232 @@ class _Batch:
             target.unlink(missing_ok=True)
 
 
-def _ensure_schema_file(folder: Path, schema: pl.Schema) -> None:
-    """A zero-row `_schema.parquet` in `folder`, so a reader's glob matches and knows the
-    columns before the first real file."""
-    path = folder / SCHEMA_FILE
-    if not path.exists() or pl.read_parquet_schema(path) != schema:
-        write_atomically(pl.DataFrame(schema=schema), path)
+@dataclass(frozen=True)
+class Manifest:
+    """One generation of a top folder in object storage: which object each file name of the
+    layout is now (names relative to the folder). Generation 0: nothing published yet."""
+
+    generation: int = 0
+    files: dict[str, str] = field(default_factory=dict)
+    writer: str = ""
+
+    def to_json(self) -> bytes:
+        content = {"generation": self.generation, "writer": self.writer, "files": self.files}
+        return json.dumps(content, indent=1, sort_keys=True).encode()
 
 
-def read_parquet(paths: Iterable[Path]) -> pl.DataFrame | None:
-    files = [str(p) for p in paths]
-    if not files:
-        return None
-    return pl.read_parquet(files)
+class _ObjectFiles:
+    """The raw layer in object storage, where nothing is renamed, overwritten or locked.
+
+    Every object is written once under a unique name (`days/day=2025-01-01.<id>.parquet`). A
+    top folder's manifest says which object each name of the layout is now; a batch is
+    published by writing the next generation, `_manifests/<shard>/<generation>.json`, a new
+    object too: a reader lists the manifests and takes the newest, which is whole (a PUT is),
+    and names only objects written before it. The next generation is created with
+    `If-None-Match: *`, so a second writer that built on the same generation is refused
+    (`RawLayerConflict`) instead of overwriting it; a server that ignores the condition is
+    caught by reading the manifest back. Superseded objects and manifests are kept (the
+    history of every load, as the local layer keeps displaced rows): `superseded()` lists them
+    for a lifecycle rule or an operator to remove.
+    """
+
+    def __init__(self, url: str, settings: ObjectStoreSettings) -> None:
+        self.fs = settings.filesystem()
+        self.root = bucket_path(url)
+        self.storage_options: dict[str, str] | None = settings.polars_options()
+
+    def listing(self, folder: str) -> list[tuple[str, RawPath]]:
+        top, _, inner = folder.partition("/")
+        prefix = f"{inner}/" if inner else ""
+        found = []
+        for name, key in self.manifest(top).files.items():
+            rest = name.removeprefix(prefix)
+            if name.startswith(prefix) and "/" not in rest and rest.endswith(".parquet"):
+                found.append((rest, self._url(top, key)))
+        return sorted(found)
+
+    def find(self, name: str) -> RawPath | None:
+        top, _, inner = name.partition("/")
+        key = self.manifest(top).files.get(inner)
+        return None if key is None else self._url(top, key)
+
+    def folders(self) -> list[str]:
+        try:
+            entries = self.fs.ls(self.root, detail=True)
+        except FileNotFoundError:
+            return []
+        return sorted(e["name"].rsplit("/", 1)[-1] for e in entries if e["type"] == "directory")
+
+    def batch(self) -> _Batch:
+        return _PublishBatch(self)
+
+    def register(self, conn: duckdb.DuckDBPyConnection) -> None:
+        conn.register_filesystem(self.fs)
+
+    def digest(self) -> bytes:
+        digest = hashlib.sha256()
+        for top in self.folders():
+            digest.update(f"\0{top}\0".encode() + self.manifest(top).to_json())
+        return digest.digest()
+
+    def manifest(self, top: str) -> Manifest:
+        """The newest published manifest of a top folder (listing its newest shard)."""
+        shards = self._names(self._manifests(top))
+        names = self._names(f"{self._manifests(top)}/{max(shards)}") if shards else []
+        generations = [n for n in names if n.endswith(".json")]
+        if not generations:
+            return Manifest()
+        newest = f"{self._manifests(top)}/{max(shards)}/{max(generations)}"
+        try:
+            content = json.loads(self.fs.cat_file(newest))
+            manifest = Manifest(content["generation"], dict(content["files"]), content["writer"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RawLayerError(f"raw manifest {object_url(newest)} is not one: {exc}") from None
+        if self._manifest_path(top, manifest.generation) != newest:
+            raise RawLayerError(f"raw manifest {object_url(newest)} names another generation")
+        return manifest
+
+    def _names(self, folder: str) -> list[str]:
+        try:
+            return [path.rsplit("/", 1)[-1] for path in self.fs.ls(folder, detail=False)]
+        except FileNotFoundError:
+            return []
+
+    def publish(self, top: str, manifest: Manifest) -> None:
+        """Create the manifest's generation, refused if another writer created it first."""
+        path = self._manifest_path(top, manifest.generation)
+        try:
+            self.fs.pipe_file(path, manifest.to_json(), mode="create")
+        except OSError:
+            if not self.fs.exists(path):
+                raise
+        published = json.loads(self.fs.cat_file(path))
+        if published.get("writer") != manifest.writer:
+            raise RawLayerConflict(
+                f"raw layer {object_url(self.root)}/{top}: another writer published manifest "
+                f"generation {manifest.generation} while this run wrote; this run's files were "
+                "not published (one writer per raw layer: run one pipeline per environment)"
+            )
+
+    def superseded(self) -> list[str]:
+        """Objects no newest manifest names: replaced files, older manifests, and the files of
+        a run that failed before it published."""
+        current: set[str] = set()
+        for top in self.folders():
+            manifest = self.manifest(top)
+            current.update(f"{self.root}/{top}/{key}" for key in manifest.files.values())
+            current.add(self._manifest_path(top, manifest.generation))
+        every = self.fs.find(self.root)
+        return [object_url(path) for path in sorted(every) if path not in current]
+
+    def write(self, frame: pl.DataFrame, top: str, name: str) -> str:
+        """Write a new object for `name` (relative to `top`); returns its key in `top`."""
+        stem, dot, suffix = name.rpartition(".")
+        key = f"{stem}.{uuid.uuid4().hex[:12]}{dot}{suffix}"
+        with self.fs.open(f"{self.root}/{top}/{key}", "wb") as handle:
+            frame.write_parquet(handle)
+        return key
+
+    def discard(self, top: str, keys: Sequence[str]) -> None:
+        """Remove objects that no manifest ever named (a batch that failed)."""
+        self.fs.rm([f"{self.root}/{top}/{key}" for key in keys])
+
+    def _manifests(self, top: str) -> str:
+        return f"{self.root}/{top}/{MANIFESTS}"
+
+    def _manifest_path(self, top: str, generation: int) -> str:
+        shard = generation // MANIFESTS_PER_SHARD
+        return f"{self._manifests(top)}/{shard:09d}/{generation:012d}.json"
+
+    def _url(self, top: str, key: str) -> str:
+        return object_url(f"{self.root}/{top}/{key}")
+
+
+# One writer per top folder within a process: the loads of one run go in parallel threads and
+# several of them ensure the reconciliations' schema file. Between processes the manifest's
+# conditional create is the guard. Reentrant: a thread may nest batches.
+_FOLDER_LOCKS: dict[str, threading.RLock] = {}
+_FOLDER_LOCKS_GUARD = threading.Lock()
+
+
+def _folder_lock(path: str) -> threading.RLock:
+    with _FOLDER_LOCKS_GUARD:
+        return _FOLDER_LOCKS.setdefault(path, threading.RLock())
+
+
+class _PublishBatch:
+    """Objects written at once; each touched top folder's next manifest is published when the
+    block ends without an error. On an error nothing is published and the objects go. A
+    folder is held (`_folder_lock`) from its first write in the batch to its publication."""
+
+    def __init__(self, files: _ObjectFiles) -> None:
+        self._files = files
+        self._writer = uuid.uuid4().hex
+        self._bases: dict[str, Manifest] = {}
+        self._changes: dict[str, dict[str, str | None]] = {}
+        self._written: dict[str, list[str]] = {}
+        self._held: list[threading.RLock] = []
+
+    def write(self, frame: pl.DataFrame, name: str) -> None:
+        top, inner = self._touch(name)
+        key = self._files.write(frame, top, inner)
+        self._written[top].append(key)
+        self._changes[top][inner] = key
+
+    def remove(self, name: str) -> None:
+        top, inner = self._touch(name)
+        self._changes[top][inner] = None
+
+    def find(self, name: str) -> RawPath | None:
+        top, inner = self._touch(name)
+        key = self._changes[top].get(inner, self._bases[top].files.get(inner))
+        return None if key is None else self._files._url(top, key)
+
+    def _touch(self, name: str) -> tuple[str, str]:
+        top, _, inner = name.partition("/")
+        if top not in self._bases:
+            lock = _folder_lock(f"{self._files.root}/{top}")
+            lock.acquire()
+            self._held.append(lock)
+            self._bases[top] = self._files.manifest(top)
+            self._changes[top], self._written[top] = {}, []
+        return top, inner
+
+    def __enter__(self) -> _Batch:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        try:
+            if exc_type is not None:
+                self._discard_all()
+            else:
+                self._publish_all()
+        finally:
+            for lock in reversed(self._held):
+                lock.release()
+
+    def _publish_all(self) -> None:
+        for top, base in self._bases.items():
+            files = dict(base.files)
+            for inner, key in self._changes[top].items():
+                if key is None:
+                    files.pop(inner, None)
+                else:
+                    files[inner] = key
+            if files == base.files:
+                continue
+            try:
+                self._files.publish(top, Manifest(base.generation + 1, files, self._writer))
+            except BaseException:
+                self._discard_all(after=top)
+                raise
+
+    def _discard_all(self, after: str | None = None) -> None:
+        """Remove the objects of the folders not published (from `after` on, or all)."""
+        tops = list(self._bases)
+        for top in tops[tops.index(after) :] if after else tops:
+            if self._written[top]:
+                self._files.discard(top, self._written[top])
 
 
 def repeated_keys(spool_files: Sequence[Path], key: Sequence[str]) -> list[RepeatedKey]:

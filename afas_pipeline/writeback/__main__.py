@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from afas_pipeline.settings import data_dir_from_env
+from afas_pipeline.settings import PipelineSettings, data_dir_from_env
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,7 +66,7 @@ def run_from_args(args: argparse.Namespace) -> int:
                 client,
                 Path(args.data_dir),
                 options,
-                loaded=RawReference(args.data_dir),
+                loaded=RawReference(args.data_dir, PipelineSettings.from_env().raw_url or None),
                 run_id=f"cli-{uuid.uuid4().hex[:12]}",
                 progress=progress,
             )

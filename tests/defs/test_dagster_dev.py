@@ -4,10 +4,7 @@ points AFAS elsewhere is refused."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +17,7 @@ from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 from afas_pipeline.demo import dagster_dev_command, prepare_dagster_home
 from afas_pipeline.extract.storage import RawStore
 from tests.conftest import Simulator
+from tests.servers import default_signals, free_port, stop_group
 
 BACKFILL_DAYS = ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20"]
 LAUNCH_BACKFILL = """
@@ -55,7 +53,7 @@ def dagster_dev(
 ) -> Iterator[tuple[DagsterGraphQLClient, Simulator, Path]]:
     simulator = start_simulator()
     data_dir = tmp_path / "data"
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "AFAS_BASE_URL": simulator.base_url,
@@ -73,12 +71,12 @@ def dagster_dev(
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # so the webserver, daemon and code server stop together
-        preexec_fn=_default_signals,
+        preexec_fn=default_signals,
     )
     try:
         yield DagsterGraphQLClient("127.0.0.1", port_number=port, timeout=30), simulator, data_dir
     finally:
-        _stop_group(process)
+        stop_group(process)
         log.close()
 
 
@@ -153,24 +151,3 @@ def _date(text: str):
     from datetime import date
 
     return date.fromisoformat(text)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _default_signals() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _stop_group(process: subprocess.Popen, grace: float = 15) -> None:
-    """SIGTERM the whole process group, then SIGKILL whatever is left after a grace period."""
-    with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=grace)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
