@@ -4,13 +4,9 @@ points AFAS elsewhere is refused."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +16,7 @@ from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 from afas_pipeline.demo import dagster_dev_command, prepare_dagster_home
 from afas_pipeline.extract.storage import RawStore
 from tests.conftest import Simulator
+from tests.servers import default_signals, free_port, stop_group, until
 
 BACKFILL_DAYS = ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20"]
 LAUNCH_BACKFILL = """
@@ -55,7 +52,7 @@ def dagster_dev(
 ) -> Iterator[tuple[DagsterGraphQLClient, Simulator, Path]]:
     simulator = start_simulator()
     data_dir = tmp_path / "data"
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "AFAS_BASE_URL": simulator.base_url,
@@ -73,12 +70,12 @@ def dagster_dev(
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # so the webserver, daemon and code server stop together
-        preexec_fn=_default_signals,
+        preexec_fn=default_signals,
     )
     try:
         yield DagsterGraphQLClient("127.0.0.1", port_number=port, timeout=30), simulator, data_dir
     finally:
-        _stop_group(process)
+        stop_group(process)
         log.close()
 
 
@@ -92,8 +89,8 @@ def test_a_backfill_launched_through_graphql_runs_once_and_lands_every_day(
         "fromFailure": False,
     }
     # The public client has no backfill method; `_execute` sends the webserver's own mutation.
-    launched = _until(lambda: _launch(client, params), timeout=180)
-    status = _until(lambda: _finished(client, launched), timeout=300, interval=2)
+    launched = until(lambda: _launch(client, params), timeout=180)
+    status = until(lambda: _finished(client, launched), timeout=300, interval=2)
 
     assert status == "COMPLETED_SUCCESS"
     runs = client._execute(BACKFILL_RUNS, {"id": launched})["runsOrError"]["results"]
@@ -133,16 +130,6 @@ def _finished(client: DagsterGraphQLClient, backfill_id: str) -> str | None:
     return status if status.startswith(("COMPLETED", "FAILED", "CANCELED")) else None
 
 
-def _until(probe: Callable[[], str | None], *, timeout: float, interval: float = 1) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"gave up after {timeout} s")
-
-
 def _rows(path: Path) -> int:
     import polars as pl
 
@@ -153,24 +140,3 @@ def _date(text: str):
     from datetime import date
 
     return date.fromisoformat(text)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _default_signals() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _stop_group(process: subprocess.Popen, grace: float = 15) -> None:
-    """SIGTERM the whole process group, then SIGKILL whatever is left after a grace period."""
-    with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=grace)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
