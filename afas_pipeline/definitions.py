@@ -66,7 +66,12 @@ def environments_definitions(names: list[str]) -> dg.Definitions:
     environments = [
         _environment_part(environment_settings(name), scope=Scope(name)) for name in names
     ]
-    return dg.Definitions.merge(*environments, _deployment_part(PipelineSettings.from_env()))
+    # Steps run in their run's process: a process per step would load every environment's
+    # definitions again, and an environment's steps run one at a time anyway (its pools).
+    in_process = dg.Definitions(executor=dg.in_process_executor)
+    return dg.Definitions.merge(
+        *environments, _deployment_part(PipelineSettings.from_env()), in_process
+    )
 
 
 def definitions_for(
