@@ -4,6 +4,7 @@ deployment's instance file."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -83,7 +84,7 @@ def test_a_missing_or_bad_setting_names_the_environment_and_its_variable(
 
 
 @pytest.fixture(scope="module")
-def deployment() -> dg.Definitions:
+def deployment() -> Iterator[dg.Definitions]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AFAS_PIPELINE_DATA_DIR", "/srv/afas")
         for name, token in TOKENS.items():
