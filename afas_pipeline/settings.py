@@ -3,12 +3,18 @@ line, the Dagster definitions), and handed to the resources and to dbt from ther
 
 AFAS's connection (the token, where the environment is) is `afas/settings.py`'s, read when a
 run starts and never from config; the alert webhook, a secret too, is read by its resource.
+
+A deployment of many AFAS environments names them in `AFAS_ENVIRONMENTS` (`acme,globex`); each
+reads every variable above as `<NAME>__<variable>` (`ACME__AFAS_TOKEN`), through the same
+`from_env` handed `environment_view(name)`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,6 +25,9 @@ DATA_DIR_VARIABLE = "AFAS_PIPELINE_DATA_DIR"
 START_DATE_VARIABLE = "AFAS_PIPELINE_START_DATE"
 ALERT_WEBHOOK_VARIABLE = "AFAS_ALERT_WEBHOOK_URL"
 RAW_URL_VARIABLE = "AFAS_PIPELINE_RAW_URL"
+ENVIRONMENTS_VARIABLE = "AFAS_ENVIRONMENTS"
+# A name is a prefix of variables (ACME__…) and a part of asset keys, jobs and pools.
+_ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 # Relative to the working directory: `./data` in the repository, which is the dbt project's
 # default too (its `../data`, see profiles.yml).
 DEFAULT_DATA_DIR = "data"
@@ -91,3 +100,54 @@ def _day(env: Mapping[str, str], name: str, default: date) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise RunRequestError(f"{name} must be a day (YYYY-MM-DD), got {text!r}") from None
+
+
+def environment_names(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The environments of `AFAS_ENVIRONMENTS` (comma-separated lowercase identifiers); none
+    when it is unset or empty: the single environment of the unprefixed variables."""
+    env = os.environ if environ is None else environ
+    names = [name.strip() for name in env.get(ENVIRONMENTS_VARIABLE, "").split(",")]
+    names = [name for name in names if name]
+    bad = [name for name in names if not _ENVIRONMENT_NAME.match(name)]
+    if bad:
+        raise RunRequestError(
+            f"{ENVIRONMENTS_VARIABLE} names environments as lowercase identifiers (acme,globex), "
+            f"not {', '.join(map(repr, bad))}"
+        )
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise RunRequestError(f"{ENVIRONMENTS_VARIABLE} names {', '.join(twice)} twice")
+    return names
+
+
+def environment_view(name: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables of environment `name` as a single environment's: each `NAME__V` as `V`.
+    Its data directory defaults to `<AFAS_PIPELINE_DATA_DIR>/<name>`: a warehouse of its own."""
+    env = os.environ if environ is None else environ
+    prefix = variable_prefix(name)
+    view = {key[len(prefix) :]: value for key, value in env.items() if key.startswith(prefix)}
+    if not view.get(DATA_DIR_VARIABLE):
+        view[DATA_DIR_VARIABLE] = str(data_dir_from_env(env) / name)
+    return view
+
+
+def variable_prefix(name: str) -> str:
+    return f"{name.upper()}__"
+
+
+@contextmanager
+def errors_of_environment(name: str, *errors: type[Exception]) -> Iterator[None]:
+    """Re-raise `errors` (RunRequestError by default) naming environment `name` and its own
+    variables: `AFAS_TOKEN is not set` becomes `environment acme: ACME__AFAS_TOKEN is not set`."""
+    caught = errors or (RunRequestError,)
+    try:
+        yield
+    except caught as error:
+        message = re.sub(r"\bAFAS_", variable_prefix(name) + "AFAS_", str(error))
+        raise type(error)(f"environment {name}: {message}") from None
+
+
+def environment_settings(name: str, environ: Mapping[str, str] | None = None) -> PipelineSettings:
+    """The settings of environment `name` (see `environment_view`)."""
+    with errors_of_environment(name):
+        return PipelineSettings.from_env(environment_view(name, environ))

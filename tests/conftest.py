@@ -31,6 +31,7 @@ TEST_LINES = 6_000
 # longest first. Collected first, they start first on the workers of scripts/test.sh, so that no
 # worker is left running a long one while the other has finished.
 LONG_MODULES = (
+    "tests/deploy/test_environments.py",
     "tests/defs/test_pipeline.py",
     "tests/reliability/test_crash.py",
     "tests/dbt/test_marts.py",

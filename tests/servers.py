@@ -1,5 +1,6 @@
-"""Servers a test starts as child processes: free loopback ports, default signal handling in
-the child (this process may have inherited SIGINT/SIGTERM as ignored), and a sure stop."""
+"""Servers a test starts as child processes (`dagster dev`, Dagster's daemon, S3, PostgreSQL):
+free loopback ports, default signal handling in the child (this process may have inherited
+SIGINT/SIGTERM as ignored), a sure stop, and waiting for a probe."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ import os
 import signal
 import socket
 import subprocess
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -41,3 +47,14 @@ def stop_group(process: subprocess.Popen, grace: float = 15) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
+
+
+def until(probe: Callable[[], T | None], *, timeout: float, interval: float = 1) -> T:
+    """`probe()`'s first truthy answer, asked every `interval` seconds for `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"gave up after {timeout} s")

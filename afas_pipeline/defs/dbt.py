@@ -33,33 +33,35 @@ from afas_pipeline.dbt_build import (
 )
 from afas_pipeline.defs.extract import KEY_PREFIX
 from afas_pipeline.defs.resources import StorageResource
+from afas_pipeline.defs.scope import SINGLE, Scope
 from afas_pipeline.extract.days import amsterdam_today
 from afas_pipeline.warehouse import build_inputs, publish_marts, record_built_inputs, up_to_date
 from afas_pipeline.writeback.outbox import copy_outbox_schema
 
 ensure_manifest()  # the assets below are read from it; a fresh install has none yet
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-MARTS_DATABASE_KEY = dg.AssetKey(["analysts", "marts_database"])
 # The raw source sets of _afas__sources.yml: all but the deletions belong to the connector asset.
 _DELETED_SOURCE = "afas_deleted"
 
 
 class AfasDbtTranslator(DagsterDbtTranslator):
-    """dbt sources become the extract assets that write them; models are grouped by layer."""
+    """dbt sources become the extract assets that write them; models are grouped by layer. The
+    keys and groups are those of one environment (`scope`)."""
+
+    def __init__(self, scope: Scope = SINGLE) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        self.scope = scope
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             suffix = "_deletions" if dbt_resource_props["source_name"] == _DELETED_SOURCE else ""
-            return dg.AssetKey([KEY_PREFIX, dbt_resource_props["name"] + suffix])
-        return dg.AssetKey(["warehouse", dbt_resource_props["name"]])
+            return self.scope.key(KEY_PREFIX, dbt_resource_props["name"] + suffix)
+        return self.scope.key("warehouse", dbt_resource_props["name"])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn", [])
         layer = fqn[1] if len(fqn) > 2 else "dbt"
-        return f"warehouse_{layer}"
-
-
-translator = AfasDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        return self.scope.name(f"warehouse_{layer}")
 
 
 class _QuietSkippedBuild(logging.Filter):
@@ -73,7 +75,8 @@ class _QuietSkippedBuild(logging.Filter):
         message = record.getMessage()
         return not (
             message.startswith("Blocking asset check 'warehouse/")
-            and "emitted no result in step 'warehouse_models'" in message
+            and "warehouse_models'" in message  # the step's name: [<environment>__]warehouse_models
+            and "emitted no result in step '" in message
         )
 
 
@@ -81,7 +84,8 @@ logging.getLogger("dagster._core.execution.plan.active").addFilter(_QuietSkipped
 
 
 class WarehouseBuildConfig(dg.Config):
-    """Run config of the dbt build (Launchpad: ops.warehouse_models.config)."""
+    """Run config of the dbt build (Launchpad: ops.warehouse_models.config, or
+    ops.<environment>__warehouse_models.config)."""
 
     rebuild: bool = Field(
         default=False,
@@ -89,19 +93,32 @@ class WarehouseBuildConfig(dg.Config):
     )
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    pool="warehouse",
-)
-def warehouse_models(
+def warehouse_models_for(scope: Scope) -> dg.AssetsDefinition:
+    """One environment's dbt models, from the one manifest, built into its own warehouse."""
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        dagster_dbt_translator=AfasDbtTranslator(scope),
+        name=scope.name("warehouse_models"),
+        pool=scope.pool("warehouse"),
+        required_resource_keys=scope.resource_keys("dbt", "storage"),
+    )
+    def _models(context: AssetExecutionContext, config: WarehouseBuildConfig) -> Iterator[Any]:
+        """Builds and tests the staging, intermediate and mart models in the warehouse."""
+        dbt, storage = scope.resource(context, "dbt"), scope.resource(context, "storage")
+        yield from build_warehouse(context, dbt, storage, config)
+
+    return _models
+
+
+def build_warehouse(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
     storage: StorageResource,
     config: WarehouseBuildConfig,
 ) -> Iterator[Any]:
-    """Builds and tests the staging, intermediate and mart models in the warehouse."""
+    """The build of an environment's dbt assets: dbt, on its data directory (`storage`)."""
     data = storage.path
     # The business date, Amsterdam's, passed to dbt: DuckDB's current_date is UTC's.
     today = amsterdam_today()
@@ -133,20 +150,37 @@ def warehouse_models(
             record_built_inputs(data, inputs)
 
 
-@dg.asset(
-    key=MARTS_DATABASE_KEY,
-    deps=[warehouse_models],
-    group_name="analysts",
-    pool="warehouse",
-    kinds={"duckdb"},
-)
-def marts_database(storage: StorageResource) -> dg.MaterializeResult:
-    """The analysts' read-only copy of the marts (marts.duckdb), swapped in atomically."""
-    with warehouse_lock(storage.path):
-        counts = publish_marts(storage.path, copy_beside=copy_outbox_schema)
-    return dg.MaterializeResult(
-        metadata={"path": str(storage.path / MARTS_FILE), "tables": len(counts), **counts}
+def marts_database_for(scope: Scope, models: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """One environment's analysts' database, published from its warehouse (`models`)."""
+
+    @dg.asset(
+        key=marts_database_key(scope),
+        deps=[models],
+        group_name=scope.name("analysts"),
+        pool=scope.pool("warehouse"),
+        kinds={"duckdb"},
+        required_resource_keys=scope.resource_keys("storage"),
     )
+    def _marts(context: AssetExecutionContext) -> dg.MaterializeResult:
+        """The analysts' read-only copy of the marts (marts.duckdb), swapped in atomically."""
+        storage: StorageResource = scope.resource(context, "storage")
+        with warehouse_lock(storage.path):
+            counts = publish_marts(storage.path, copy_beside=copy_outbox_schema)
+        return dg.MaterializeResult(
+            metadata={"path": str(storage.path / MARTS_FILE), "tables": len(counts), **counts}
+        )
+
+    return _marts
+
+
+def marts_database_key(scope: Scope = SINGLE) -> dg.AssetKey:
+    return scope.key("analysts", "marts_database")
+
+
+# The single environment's (AFAS_ENVIRONMENTS unset), under the names they always had.
+warehouse_models = warehouse_models_for(SINGLE)
+marts_database = marts_database_for(SINGLE, warehouse_models)
+MARTS_DATABASE_KEY = marts_database_key()
 
 
 class WarehouseDbtResource(DbtCliResource):

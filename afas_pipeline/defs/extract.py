@@ -15,6 +15,7 @@ from pydantic import Field
 from afas_pipeline.afas import AfasClient
 from afas_pipeline.datadir import raw_lock
 from afas_pipeline.defs.resources import AfasResource, StorageResource
+from afas_pipeline.defs.scope import SINGLE, Scope
 from afas_pipeline.extract.days import DayRange, amsterdam_today, wall_clock
 from afas_pipeline.extract.deletions import (
     DeletionReport,
@@ -41,7 +42,8 @@ AFAS_POOL = "afas_api"
 UNIQUE_KEY_CHECK = "unique_key_per_day"
 PLAUSIBLE_CHECK = "deletions_plausible"
 RECONCILIATION_GROUP = "afas_reconciliation"
-RECONCILIATION_KEY = dg.AssetKey([KEY_PREFIX, "full_reconciliations"])
+# The resources every AFAS step uses (each environment's under its own keys, see Scope).
+_RESOURCES = ("afas", "storage")
 
 
 class DeletionChecksConfig(dg.Config):
@@ -55,15 +57,28 @@ class DeletionChecksConfig(dg.Config):
     )
 
 
-APP_CONNECTOR_KEY = dg.AssetKey([KEY_PREFIX, "app_connector"])
+def asset_key(spec: ExtractSpec, suffix: str = "", scope: Scope = SINGLE) -> dg.AssetKey:
+    return scope.key(KEY_PREFIX, spec.name + suffix)
 
 
-def asset_key(spec: ExtractSpec, suffix: str = "") -> dg.AssetKey:
-    return dg.AssetKey([KEY_PREFIX, spec.name + suffix])
+def app_connector_key(scope: Scope = SINGLE) -> dg.AssetKey:
+    return scope.key(KEY_PREFIX, "app_connector")
+
+
+def reconciliation_key(scope: Scope = SINGLE) -> dg.AssetKey:
+    return scope.key(KEY_PREFIX, "full_reconciliations")
+
+
+def _resources(
+    context: AssetExecutionContext, scope: Scope
+) -> tuple[AfasResource, StorageResource]:
+    return scope.resource(context, "afas"), scope.resource(context, "storage")
 
 
 def build_extract_assets(
-    specs: Sequence[ExtractSpec], partitions: dg.DailyPartitionsDefinition
+    specs: Sequence[ExtractSpec],
+    partitions: dg.DailyPartitionsDefinition,
+    scope: Scope = SINGLE,
 ) -> list[dg.AssetsDefinition]:
     """Every extract asset: the App Connector check, the change-tracked connectors (partitioned),
     the reference connectors (read whole) and the deletion checks.
@@ -77,21 +92,28 @@ def build_extract_assets(
     reference = [s for s in specs if not s.partitioned]
     checked = [s for s in specs if s.deletion]
     return [
-        _app_connector_asset(specs),
-        _changes_asset(changes, partitions),
-        _reference_asset(reference),
-        _deletions_asset(checked, specs),
+        _app_connector_asset(specs, scope),
+        _changes_asset(changes, partitions, scope),
+        _reference_asset(reference, scope),
+        _deletions_asset(checked, specs, scope),
     ]
 
 
-def _app_connector_asset(specs: Sequence[ExtractSpec]) -> dg.AssetsDefinition:
-    @dg.asset(key=APP_CONNECTOR_KEY, group_name=GROUP, pool=AFAS_POOL, kinds={"afas"})
-    def _asset(afas: AfasResource) -> dg.MaterializeResult:
+def _app_connector_asset(specs: Sequence[ExtractSpec], scope: Scope) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=app_connector_key(scope),
+        group_name=scope.name(GROUP),
+        pool=scope.pool(AFAS_POOL),
+        kinds={"afas"},
+        required_resource_keys=scope.resource_keys("afas"),
+    )
+    def _asset(context: AssetExecutionContext) -> dg.MaterializeResult:
         """Checks the token, and that the App Connector offers every connector the pipeline reads.
 
         Every extract asset depends on it, so a bad token or a missing connector fails one
         step with one request, before anything is read or written.
         """
+        afas: AfasResource = scope.resource(context, "afas")
         with afas.client() as client:
             listing = client.list_connectors()
         available = {connector_id for connector_id, _ in listing.get_connectors}
@@ -114,21 +136,22 @@ def _app_connector_asset(specs: Sequence[ExtractSpec]) -> dg.AssetsDefinition:
 
 
 def _changes_asset(
-    specs: Sequence[ExtractSpec], partitions: dg.DailyPartitionsDefinition
+    specs: Sequence[ExtractSpec], partitions: dg.DailyPartitionsDefinition, scope: Scope
 ) -> dg.AssetsDefinition:
     first_partition = wall_clock(partitions.start).date()
-    by_key = {asset_key(s): s for s in specs}
+    by_key = {asset_key(s, scope=scope): s for s in specs}
 
     # BackfillPolicy is marked beta; single-run backfills are the point, so skip the warning.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
 
         @dg.multi_asset(
-            name="afas_changes",
+            name=scope.name("afas_changes"),
             specs=[
                 _spec(
                     s,
-                    deps=[APP_CONNECTOR_KEY],
+                    scope,
+                    deps=[app_connector_key(scope)],
                     description=f"AFAS {s.connector_id} rows by day of {s.modification_field} "
                     "(Amsterdam time), every administration, replaced atomically per day.",
                 )
@@ -146,11 +169,11 @@ def _changes_asset(
             partitions_def=partitions,
             backfill_policy=dg.BackfillPolicy.single_run(),
             can_subset=True,
-            pool=AFAS_POOL,
+            pool=scope.pool(AFAS_POOL),
+            required_resource_keys=scope.resource_keys(*_RESOURCES),
         )
-        def _asset(
-            context: AssetExecutionContext, afas: AfasResource, storage: StorageResource
-        ) -> Iterator[dg.MaterializeResult]:
+        def _asset(context: AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+            afas, storage = _resources(context, scope)
             window = context.partition_time_window
             days = DayRange(wall_clock(window.start).date(), wall_clock(window.end).date())
             store = storage.raw_store()
@@ -165,7 +188,7 @@ def _changes_asset(
                     run_id=context.run_id,
                     first_partition=first_partition,
                 )
-                check = _unique_key_check(store, spec, days.days)  # reads the files: locked
+                check = _unique_key_check(store, spec, days.days, scope)  # reads the files: locked
                 return Loaded(report, _metadata(report), [check])
 
             yield from _read_concurrently(context, afas, storage, _selected(context, by_key), load)
@@ -173,25 +196,27 @@ def _changes_asset(
     return _asset
 
 
-def _reference_asset(specs: Sequence[ExtractSpec]) -> dg.AssetsDefinition:
-    by_key = {asset_key(s): s for s in specs}
+def _reference_asset(specs: Sequence[ExtractSpec], scope: Scope) -> dg.AssetsDefinition:
+    by_key = {asset_key(s, scope=scope): s for s in specs}
 
     @dg.multi_asset(
-        name="afas_reference_data",
+        name=scope.name("afas_reference_data"),
         specs=[
             _spec(
                 s,
-                deps=[APP_CONNECTOR_KEY],
+                scope,
+                deps=[app_connector_key(scope)],
                 description=f"AFAS {s.connector_id}, read whole ({s.contract.description}).",
             )
             for s in specs
         ],
         can_subset=True,
-        pool=AFAS_POOL,
+        pool=scope.pool(AFAS_POOL),
+        required_resource_keys=scope.resource_keys(*_RESOURCES),
     )
-    def _asset(
-        context: AssetExecutionContext, afas: AfasResource, storage: StorageResource
-    ) -> Iterator[dg.MaterializeResult]:
+    def _asset(context: AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+        afas, storage = _resources(context, scope)
+
         def load(spec: ExtractSpec, admins: list[int] | None, client: AfasClient) -> Loaded:
             report = load_snapshot(
                 client, storage.raw_store(), spec, administrations=admins, run_id=context.run_id
@@ -204,20 +229,21 @@ def _reference_asset(specs: Sequence[ExtractSpec]) -> dg.AssetsDefinition:
 
 
 def _deletions_asset(
-    specs: Sequence[ExtractSpec], all_specs: Sequence[ExtractSpec]
+    specs: Sequence[ExtractSpec], all_specs: Sequence[ExtractSpec], scope: Scope
 ) -> dg.AssetsDefinition:
     changed = spec_by_name(CHANGED_ENTRY_DATES, tuple(all_specs))
-    by_key = {asset_key(s, "_deletions"): s for s in specs}
+    by_key = {asset_key(s, "_deletions", scope): s for s in specs}
 
     def deps(spec: ExtractSpec) -> list[dg.AssetKey]:
-        extra = [asset_key(changed)] if spec.deletion == "changed_entry_dates" else []
-        return [asset_key(spec), *extra]
+        extra = [changed] if spec.deletion == "changed_entry_dates" else []
+        return [asset_key(s, scope=scope) for s in (spec, *extra)]
 
     @dg.multi_asset(
-        name="afas_deletion_checks",
+        name=scope.name("afas_deletion_checks"),
         specs=[
             _spec(
                 s,
+                scope,
                 key=key,
                 deps=deps(s),
                 description=f"Finds {s.name} records that AFAS deleted and keeps their last "
@@ -236,14 +262,13 @@ def _deletions_asset(
             for key in by_key
         ],
         can_subset=True,
-        pool=AFAS_POOL,
+        pool=scope.pool(AFAS_POOL),
+        required_resource_keys=scope.resource_keys(*_RESOURCES),
     )
     def _asset(
-        context: AssetExecutionContext,
-        config: DeletionChecksConfig,
-        afas: AfasResource,
-        storage: StorageResource,
+        context: AssetExecutionContext, config: DeletionChecksConfig
     ) -> Iterator[dg.MaterializeResult]:
+        afas, storage = _resources(context, scope)
         store = storage.raw_store()
 
         def check(spec: ExtractSpec, admins: list[int] | None, client: AfasClient) -> Loaded:
@@ -264,7 +289,7 @@ def _deletions_asset(
                 **({"refused": refused} if refused else {}),
             }
             plausible = dg.AssetCheckResult(
-                asset_key=asset_key(spec, "_deletions"),
+                asset_key=asset_key(spec, "_deletions", scope),
                 check_name=PLAUSIBLE_CHECK,
                 passed=refused is None,
                 description=refused,
@@ -279,22 +304,25 @@ def _deletions_asset(
 
 
 def build_reconciliation_asset(
-    specs: Sequence[ExtractSpec], partitions: dg.DailyPartitionsDefinition
+    specs: Sequence[ExtractSpec],
+    partitions: dg.DailyPartitionsDefinition,
+    scope: Scope = SINGLE,
 ) -> dg.AssetsDefinition:
     """The full reconciliation of the change-tracked connectors (see extract/reconcile.py)."""
     first_partition = wall_clock(partitions.start).date()
     tracked = [s for s in specs if s.partitioned]
 
     @dg.asset(
-        key=RECONCILIATION_KEY,
-        deps=[APP_CONNECTOR_KEY],
-        group_name=RECONCILIATION_GROUP,
-        pool=AFAS_POOL,
+        key=reconciliation_key(scope),
+        deps=[app_connector_key(scope)],
+        group_name=scope.name(RECONCILIATION_GROUP),
+        pool=scope.pool(AFAS_POOL),
         kinds={"afas", "parquet"},
+        required_resource_keys=scope.resource_keys(*_RESOURCES),
         check_specs=[
             dg.AssetCheckSpec(
                 PLAUSIBLE_CHECK,
-                asset=RECONCILIATION_KEY,
+                asset=reconciliation_key(scope),
                 blocking=True,
                 description="AFAS's answer is plausible: it does not make most of many records "
                 "deleted, and no query came back empty where records were loaded.",
@@ -302,10 +330,7 @@ def build_reconciliation_asset(
         ],
     )
     def _asset(
-        context: AssetExecutionContext,
-        config: DeletionChecksConfig,
-        afas: AfasResource,
-        storage: StorageResource,
+        context: AssetExecutionContext, config: DeletionChecksConfig
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         """Compares every record of the change-tracked connectors with what AFAS holds now
         (keys and a content hash per administration and day), re-reads the days that differ,
@@ -314,6 +339,7 @@ def build_reconciliation_asset(
         Runs weekly and on demand: it finds what incremental reads cannot (a change that did
         not move Mutatie_datum, a deletion AFAS did not report) and heals what a bad day left.
         """
+        afas, storage = _resources(context, scope)
         store = storage.raw_store()
         days = DayRange.inclusive(first_partition, amsterdam_today())
         reports, refused, failed = [], [], []
@@ -388,13 +414,18 @@ def _reconciliation_metadata(reports: list[ReconcileReport], refused: list[str])
 
 
 def _spec(
-    spec: ExtractSpec, *, deps: list[dg.AssetKey], description: str, key: dg.AssetKey | None = None
+    spec: ExtractSpec,
+    scope: Scope,
+    *,
+    deps: list[dg.AssetKey],
+    description: str,
+    key: dg.AssetKey | None = None,
 ) -> dg.AssetSpec:
     return dg.AssetSpec(
-        key or asset_key(spec),
+        key or asset_key(spec, scope=scope),
         deps=deps,
         description=description,
-        group_name=GROUP,
+        group_name=scope.name(GROUP),
         kinds={"afas", "parquet"},
         skippable=True,
     )
@@ -484,7 +515,9 @@ def _detect_deletions(
     )
 
 
-def _unique_key_check(store: RawStore, spec: ExtractSpec, days: list[date]) -> dg.AssetCheckResult:
+def _unique_key_check(
+    store: RawStore, spec: ExtractSpec, days: list[date], scope: Scope
+) -> dg.AssetCheckResult:
     """A key twice in one day means AFAS paging returned a row twice: the load is suspect."""
     files = [f for f in (store.day_file(spec.name, d) for d in days) if f is not None]
     duplicates = 0
@@ -492,7 +525,7 @@ def _unique_key_check(store: RawStore, spec: ExtractSpec, days: list[date]) -> d
         keys = store.scan(files).select(spec.key)
         duplicates = keys.group_by(spec.key).len().filter(pl.col("len") > 1).collect().height
     return dg.AssetCheckResult(
-        asset_key=asset_key(spec),
+        asset_key=asset_key(spec, scope=scope),
         check_name=UNIQUE_KEY_CHECK,
         passed=duplicates == 0,
         metadata={"duplicate_keys": duplicates, "days_checked": len(files)},

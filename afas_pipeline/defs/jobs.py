@@ -1,7 +1,8 @@
 """Every job of the pipeline, by name: defined here once, built from the selections they run.
 
 No dbt here: the extraction's jobs are built without it, and the warehouse's are handed the
-dbt assets' selection (`definitions.py` composes them).
+dbt assets' selection (`definitions.py` composes them). In a deployment of many environments
+each has every job, named `<environment>__<job>`, and tags its runs with the environment.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from enum import StrEnum
 
 import dagster as dg
 
-from afas_pipeline.defs.extract import APP_CONNECTOR_KEY, RECONCILIATION_KEY
 from afas_pipeline.defs.extract import GROUP as EXTRACT_GROUP
-from afas_pipeline.defs.writeback import WRITEBACK_KEY
+from afas_pipeline.defs.extract import app_connector_key, reconciliation_key
+from afas_pipeline.defs.scope import SINGLE, Scope
+from afas_pipeline.defs.writeback import writeback_key
 
 
 class Job(StrEnum):
@@ -32,19 +34,23 @@ class Job(StrEnum):
 EXTRACTION_JOBS = frozenset({Job.EXTRACT, Job.RECONCILE})
 
 
-def extraction_jobs(partitions: dg.PartitionsDefinition) -> list[dg.UnresolvedAssetJobDefinition]:
+def extraction_jobs(
+    partitions: dg.PartitionsDefinition, scope: Scope = SINGLE
+) -> list[dg.UnresolvedAssetJobDefinition]:
     """The extraction without the warehouse build: a range of days, or the reconciliation."""
     return [
-        dg.define_asset_job(
-            Job.EXTRACT.value,
-            selection=dg.AssetSelection.groups(EXTRACT_GROUP),
+        _job(
+            scope,
+            Job.EXTRACT,
+            selection=dg.AssetSelection.groups(scope.name(EXTRACT_GROUP)),
             partitions_def=partitions,
             description="A day (or range) of changes, the reference data and the deletion "
             "checks, without the warehouse build.",
         ),
-        dg.define_asset_job(
-            Job.RECONCILE.value,
-            selection=dg.AssetSelection.assets(RECONCILIATION_KEY),
+        _job(
+            scope,
+            Job.RECONCILE,
+            selection=dg.AssetSelection.assets(reconciliation_key(scope)),
             description="The full reconciliation alone, without the warehouse build.",
         ),
     ]
@@ -55,43 +61,63 @@ def warehouse_jobs(
     *,
     partitioned_keys: list[dg.AssetKey],
     downstream: dg.AssetSelection,
+    scope: Scope = SINGLE,
 ) -> dict[Job, dg.UnresolvedAssetJobDefinition]:
     """The jobs that end in the marts (`downstream`: the dbt build and the publication), and
     the write-back, which an operator launches (it is never scheduled)."""
     jobs = [
-        dg.define_asset_job(
-            Job.REFRESH.value,
-            selection=dg.AssetSelection.assets(APP_CONNECTOR_KEY, *partitioned_keys) | downstream,
+        _job(
+            scope,
+            Job.REFRESH,
+            selection=dg.AssetSelection.assets(app_connector_key(scope), *partitioned_keys)
+            | downstream,
             partitions_def=partitions,
             description="Re-read one day (or a range) of the change-tracked connectors; rebuild "
             "the marts.",
         ),
-        dg.define_asset_job(
-            Job.DAILY.value,
-            selection=dg.AssetSelection.groups(EXTRACT_GROUP) | downstream,
+        _job(
+            scope,
+            Job.DAILY,
+            selection=dg.AssetSelection.groups(scope.name(EXTRACT_GROUP)) | downstream,
             partitions_def=partitions,
             description="A day of changes, the reference data, the deletion checks, and the marts.",
         ),
-        dg.define_asset_job(
-            Job.FULL_RECONCILIATION.value,
-            selection=dg.AssetSelection.assets(RECONCILIATION_KEY) | downstream,
+        _job(
+            scope,
+            Job.FULL_RECONCILIATION,
+            selection=dg.AssetSelection.assets(reconciliation_key(scope)) | downstream,
             description="Compare every record with AFAS, heal what differs, rebuild the marts "
             "(weekly, and on demand: the way out of damage a bad day left).",
         ),
-        dg.define_asset_job(
-            Job.WAREHOUSE.value,
+        _job(
+            scope,
+            Job.WAREHOUSE,
             selection=downstream,
             description="Build and test the warehouse and publish the marts (skipped when "
             "nothing it reads changed, unless launched with rebuild: true).",
         ),
-        writeback_job(),
+        writeback_job(scope),
     ]
-    return {Job(job.name): job for job in jobs}
+    return {job: d for job in Job for d in jobs if d.name == scope.name(job.value)}
 
 
-def writeback_job() -> dg.UnresolvedAssetJobDefinition:
-    return dg.define_asset_job(
-        Job.WRITEBACK.value,
-        selection=dg.AssetSelection.assets(WRITEBACK_KEY),
+def writeback_job(scope: Scope = SINGLE) -> dg.UnresolvedAssetJobDefinition:
+    return _job(
+        scope,
+        Job.WRITEBACK,
+        selection=dg.AssetSelection.assets(writeback_key(scope)),
         description="Write approved corrections back to AFAS (a dry run unless dry_run is false).",
+    )
+
+
+def _job(
+    scope: Scope, job: Job, *, selection: dg.AssetSelection, description: str, **options: object
+) -> dg.UnresolvedAssetJobDefinition:
+    """`job` of the environment `scope`, its runs tagged with the environment."""
+    return dg.define_asset_job(
+        scope.name(job.value),
+        selection=selection,
+        description=description,
+        tags=scope.tags or None,
+        **options,  # type: ignore[arg-type]
     )

@@ -11,9 +11,16 @@ import dagster as dg
 from pydantic import Field
 
 from afas_pipeline.afas import AfasClient, AfasSettings
+from afas_pipeline.afas.errors import AfasConfigError
+from afas_pipeline.defs.scope import SINGLE, Scope
 from afas_pipeline.extract.specs import contract_client
 from afas_pipeline.extract.storage import RawStore
-from afas_pipeline.settings import DEFAULT_DATA_DIR, PipelineSettings
+from afas_pipeline.settings import (
+    DEFAULT_DATA_DIR,
+    PipelineSettings,
+    environment_view,
+    errors_of_environment,
+)
 
 
 class AfasResource(dg.ConfigurableResource):
@@ -73,16 +80,31 @@ class StorageResource(dg.ConfigurableResource):
 
 
 def pipeline_resources(
-    settings: PipelineSettings, *, afas: AfasSettings | None = None
+    settings: PipelineSettings, *, afas: AfasSettings | None = None, scope: Scope = SINGLE
 ) -> dict[str, dg.ConfigurableResource]:
-    """The extraction's resources for `settings`. `afas`: the connection of an in-process run
-    whose caller already holds it (the demo's simulator) instead of the process environment's;
-    it is no config, so it never reaches the run's records."""
-    resource = AfasResource if afas is None else _connected_to(afas)
+    """The extraction's resources for `settings`, under the resource keys of `scope`. `afas`:
+    the connection of an in-process run whose caller already holds it (the demo's simulator)
+    instead of the process environment's; it is no config, so it never reaches the run's
+    records. An environment of many connects with its own variables (`ACME__AFAS_TOKEN`)."""
+    if afas is not None:
+        resource = _connected_to(afas)
+    elif scope.environment:
+        resource = _of_environment(scope.environment)
+    else:
+        resource = AfasResource
     return {
-        "afas": resource(administrations=settings.administrations),
-        "storage": StorageResource(data_dir=str(settings.data_dir), raw_url=settings.raw_url),
+        scope.name("afas"): resource(administrations=settings.administrations),
+        scope.name("storage"): StorageResource(
+            data_dir=str(settings.data_dir), raw_url=settings.raw_url
+        ),
     }
+
+
+def environment_afas_settings(name: str) -> AfasSettings:
+    """The connection of environment `name`, from its variables (`ACME__AFAS_TOKEN`…); an
+    error names the environment and its variable, never the token."""
+    with errors_of_environment(name, AfasConfigError):
+        return AfasSettings.from_env(environment_view(name))
 
 
 def _connected_to(afas: AfasSettings) -> type[AfasResource]:
@@ -93,3 +115,12 @@ def _connected_to(afas: AfasSettings) -> type[AfasResource]:
             return afas
 
     return ConnectedAfasResource
+
+
+def _of_environment(name: str) -> type[AfasResource]:
+    # A subclass for the reason above: the environment is no config a run could change.
+    class EnvironmentAfasResource(AfasResource):
+        def settings(self) -> AfasSettings:
+            return environment_afas_settings(name)
+
+    return EnvironmentAfasResource

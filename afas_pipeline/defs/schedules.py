@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from afas_pipeline.defs.scope import SINGLE, Scope
 from afas_pipeline.extract.days import AMSTERDAM, amsterdam_today
 
 TIMEZONE = str(AMSTERDAM)
@@ -15,12 +16,13 @@ def build_schedules(
     daily_job: dg.UnresolvedAssetJobDefinition,
     refresh_cron: str,
     daily_cron: str,
+    scope: Scope = SINGLE,
 ) -> list[dg.ScheduleDefinition]:
     """Today's partition every few minutes (near-real-time); once a night, yesterday again for
     late commits, plus the reference data and the deletion checks."""
 
     @dg.schedule(
-        name="afas_refresh_today",
+        name=scope.name("afas_refresh_today"),
         job=refresh_job,
         cron_schedule=refresh_cron,
         execution_timezone=TIMEZONE,
@@ -32,7 +34,7 @@ def build_schedules(
         return dg.RunRequest(partition_key=day, tags={"afas/trigger": "refresh_today"})
 
     @dg.schedule(
-        name="afas_daily_close",
+        name=scope.name("afas_daily_close"),
         job=daily_job,
         cron_schedule=daily_cron,
         execution_timezone=TIMEZONE,
@@ -48,11 +50,11 @@ def build_schedules(
 
 
 def reconciliation_schedule(
-    job: dg.UnresolvedAssetJobDefinition, cron: str
+    job: dg.UnresolvedAssetJobDefinition, cron: str, scope: Scope = SINGLE
 ) -> dg.ScheduleDefinition:
     """The full reconciliation, weekly by default (Sunday 03:00 Amsterdam time)."""
     return dg.ScheduleDefinition(
-        name="afas_full_reconciliation_weekly",
+        name=scope.name("afas_full_reconciliation_weekly"),
         job=job,
         cron_schedule=cron,
         execution_timezone=TIMEZONE,

@@ -21,6 +21,7 @@ from dagster import AssetExecutionContext
 from pydantic import Field
 
 from afas_pipeline.defs.resources import AfasResource, StorageResource
+from afas_pipeline.defs.scope import SINGLE, Scope
 from afas_pipeline.extract.reference import RawReference
 from afas_pipeline.writeback.corrections import DEFAULT_JOURNAL, CorrectionsUnavailableError
 from afas_pipeline.writeback.outbox import OUTBOX_FILE, REJECTED, SENT, Outbox
@@ -34,9 +35,6 @@ from afas_pipeline.writeback.posting import (
 from afas_pipeline.writeback.safety import WritesNotAllowedError, guarded_http_client
 
 GROUP = "writeback"
-WRITEBACK_KEY = dg.AssetKey(["writeback", "fientries_posted"])
-CORRECTIONS_KEY = dg.AssetKey(["warehouse", "corrections_proposed"])
-MARTS_DATABASE_KEY = dg.AssetKey(["analysts", "marts_database"])
 REJECTED_CHECK = "no_rejected_corrections"
 DUPLICATES_CHECK = "no_duplicate_postings"
 # Metadata stays readable in the UI: payloads beyond this many are counted, not shown.
@@ -61,12 +59,46 @@ class WritebackConfig(dg.Config):
     )
 
 
-@dg.asset(
-    key=WRITEBACK_KEY,
-    deps=[CORRECTIONS_KEY, MARTS_DATABASE_KEY],
-    group_name=GROUP,
-    kinds={"afas", "duckdb"},
-)
+def writeback_key(scope: Scope = SINGLE) -> dg.AssetKey:
+    return scope.key("writeback", "fientries_posted")
+
+
+def writeback_definitions(
+    scope: Scope,
+) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
+    """One environment's write-back asset and its checks, on its outbox and its AFAS."""
+    key = writeback_key(scope)
+    resources = scope.resource_keys("afas", "storage")
+
+    @dg.asset(
+        key=key,
+        deps=[
+            scope.key("warehouse", "corrections_proposed"),
+            scope.key("analysts", "marts_database"),
+        ],
+        group_name=scope.name(GROUP),
+        kinds={"afas", "duckdb"},
+        required_resource_keys=resources,
+    )
+    def _posted(context: AssetExecutionContext, config: WritebackConfig) -> dg.MaterializeResult:
+        """Posts approved corrections to AFAS as FiEntries, exactly once (a dry run by default)."""
+        afas, storage = scope.resource(context, "afas"), scope.resource(context, "storage")
+        return fientries_posted(context, config, afas, storage)
+
+    @dg.asset_check(asset=key, name=REJECTED_CHECK, required_resource_keys=resources)
+    def _rejected(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        """Fails while corrections that AFAS (or the pre-check) refused are waiting to be fixed."""
+        return no_rejected_corrections(scope.resource(context, "storage"))
+
+    @dg.asset_check(asset=key, name=DUPLICATES_CHECK, required_resource_keys=resources)
+    def _duplicates(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        """Fails while a correction is booked more than once in AFAS and the reversal of an
+        extra entry is not posted yet (found by the read-back after each batch)."""
+        return no_duplicate_postings(scope.resource(context, "storage"))
+
+    return [_posted], [_rejected, _duplicates]
+
+
 def fientries_posted(
     context: AssetExecutionContext,
     config: WritebackConfig,
@@ -105,7 +137,6 @@ def fientries_posted(
     return dg.MaterializeResult(metadata=report_metadata(report, storage))
 
 
-@dg.asset_check(asset=WRITEBACK_KEY, name=REJECTED_CHECK)
 def no_rejected_corrections(storage: StorageResource) -> dg.AssetCheckResult:
     """Fails while corrections that AFAS (or the pre-check) refused are waiting to be fixed."""
     outbox = Outbox(storage.path)
@@ -136,7 +167,6 @@ def no_rejected_corrections(storage: StorageResource) -> dg.AssetCheckResult:
     )
 
 
-@dg.asset_check(asset=WRITEBACK_KEY, name=DUPLICATES_CHECK)
 def no_duplicate_postings(storage: StorageResource) -> dg.AssetCheckResult:
     """Fails while a correction is booked more than once in AFAS and the reversal of an extra
     entry is not posted yet (found by the read-back after each batch)."""
@@ -161,8 +191,9 @@ def no_duplicate_postings(storage: StorageResource) -> dg.AssetCheckResult:
     )
 
 
-writeback_assets = [fientries_posted]
-writeback_checks = [no_rejected_corrections, no_duplicate_postings]
+# The single environment's (AFAS_ENVIRONMENTS unset), under the names they always had.
+WRITEBACK_KEY = writeback_key()
+writeback_assets, writeback_checks = writeback_definitions(SINGLE)
 
 
 def report_metadata(report: WritebackReport, storage: StorageResource) -> dict[str, Any]:

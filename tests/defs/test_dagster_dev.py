@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 from afas_pipeline.demo import dagster_dev_command, prepare_dagster_home
 from afas_pipeline.extract.storage import RawStore
 from tests.conftest import Simulator
-from tests.servers import default_signals, free_port, stop_group
+from tests.servers import default_signals, free_port, stop_group, until
 
 BACKFILL_DAYS = ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20"]
 LAUNCH_BACKFILL = """
@@ -90,8 +89,8 @@ def test_a_backfill_launched_through_graphql_runs_once_and_lands_every_day(
         "fromFailure": False,
     }
     # The public client has no backfill method; `_execute` sends the webserver's own mutation.
-    launched = _until(lambda: _launch(client, params), timeout=180)
-    status = _until(lambda: _finished(client, launched), timeout=300, interval=2)
+    launched = until(lambda: _launch(client, params), timeout=180)
+    status = until(lambda: _finished(client, launched), timeout=300, interval=2)
 
     assert status == "COMPLETED_SUCCESS"
     runs = client._execute(BACKFILL_RUNS, {"id": launched})["runsOrError"]["results"]
@@ -129,16 +128,6 @@ def _finished(client: DagsterGraphQLClient, backfill_id: str) -> str | None:
     answer = client._execute(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
     status = answer.get("status") or ""
     return status if status.startswith(("COMPLETED", "FAILED", "CANCELED")) else None
-
-
-def _until(probe: Callable[[], str | None], *, timeout: float, interval: float = 1) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"gave up after {timeout} s")
 
 
 def _rows(path: Path) -> int:
