@@ -13,14 +13,15 @@ Layout under `<data_dir>/raw/<connector>/`:
   deleted), kept so that no version once loaded is ever lost.
 - `deleted/…parquet`: the last known version of records AFAS deleted, with when that was seen.
 - `cleared/…parquet`: deletion flags taken back because AFAS returned the key again later (a
-  bad answer had flagged it), with when; kept for the audit, read by nothing.
+  bad answer had flagged it), with when; kept for the audit, and read by the incremental dbt
+  build to learn which keys lost their flag since the last build.
 
 And `<data_dir>/raw/full_reconciliations/…parquet`: what each full reconciliation healed, per
 connector, administration and day (`RECONCILIATIONS_SCHEMA`).
 A re-read that returns exactly the rows a file holds leaves the file as it is (its `_loaded_at`
 stays that of the first load), so an unchanged raw layer is byte for byte the same and a dbt
 build over it can be skipped.
-Each of the three folders holds a zero-row `_schema.parquet`, so a reader's glob always matches
+Each of the four folders holds a zero-row `_schema.parquet`, so a reader's glob always matches
 and knows the columns, even before the first deletion.
 """
 
@@ -134,7 +135,15 @@ class RawStore:
                 DELETED_RUN_ID_COLUMN: pl.String(),
             }
         )
-        for kind, columns in ((DAYS, schema), (DISPLACED, schema), (DELETED, deleted)):
+        cleared = pl.Schema(
+            {
+                **deleted,
+                CLEARED_AT_COLUMN: pl.Datetime("us", "UTC"),
+                CLEARED_RUN_ID_COLUMN: pl.String(),
+            }
+        )
+        folders = ((DAYS, schema), (DISPLACED, schema), (DELETED, deleted), (CLEARED, cleared))
+        for kind, columns in folders:
             _ensure_schema_file(self.connector_dir(connector_id) / kind, columns)
         # The marts read the reconciliations from the first build on, before any has run.
         _ensure_schema_file(self.raw_dir / RECONCILIATIONS, RECONCILIATIONS_SCHEMA)
