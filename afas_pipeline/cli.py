@@ -59,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
         "--verbose", action="store_true", help="print Dagster's event log and dbt's output too"
     )
     run.add_argument(
-        "--rebuild", action="store_true", help="run the dbt build even if nothing changed"
+        "--rebuild",
+        action="store_true",
+        help="run the dbt build even if nothing changed, from scratch (--full-refresh)",
     )
     run.set_defaults(handler=_run)
 

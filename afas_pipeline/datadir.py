@@ -38,6 +38,9 @@ PUBLISHED_INPUTS_FILE = "marts.inputs"  # beside marts.duckdb: the inputs it was
 OUTBOX_FILE = "writeback.duckdb"
 BUILDS_DIR = "dbt"  # dbt's target folders, one per build, and the kept parse
 BUILT_INPUTS_FILE = "built.inputs"  # in BUILDS_DIR: the inputs of the last complete build
+# In BUILDS_DIR: what the last complete build was built from, for the next build's choice
+# between incremental and --full-refresh (warehouse.plan_build).
+INCREMENTAL_STATE_FILE = "incremental.json"
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"  # in BUILDS_DIR and in each build's folder
 DBT_OUTPUT_FILE = "output.log"  # in BUILDS_DIR: dbt's output of the last quiet headless run
 BUILD_PID_FILE = "dbt-build.pid"  # the running dbt build's process

@@ -7,17 +7,22 @@ the headless command), and analysts read `marts.duckdb`: a copy of the `marts` s
 under a temporary name and renamed into place. A query open on the old copy goes on undisturbed,
 and nobody ever sees half a build.
 
-A build costs tens of seconds whatever changed, so the published marts carry a digest of
-everything a build reads (`build_inputs`), and a build whose inputs equal the published ones is
-skipped. Running the build itself is `dbt_build.py`'s; where the files are, `datadir.py`'s.
+The published marts carry a digest of everything a build reads (`build_inputs`), and a build
+whose inputs equal the published ones is skipped. A build that runs is incremental (the models
+redo what changed in the raw layer since the last complete build began) unless it is asked to
+rebuild or the dbt project, dbt's or DuckDB's version or the vars changed since
+(`plan_build`, `record_build`). Running the build itself is `dbt_build.py`'s; where the files
+are, `datadir.py`'s.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 from collections.abc import Callable, Mapping
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -26,6 +31,7 @@ import duckdb
 from afas_pipeline.datadir import (
     BUILDS_DIR,
     BUILT_INPUTS_FILE,
+    INCREMENTAL_STATE_FILE,
     MARTS_FILE,
     OUTBOX_FILE,
     PUBLISHED_INPUTS_FILE,
@@ -47,6 +53,10 @@ MARTS_STORAGE_VERSION = "v1.0.0"
 STATUS_MART = "rpt_reconciliation_status"  # where the reconciliation stands, per check
 _DBT_PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 _VERSIONED = ("dbt-core", "dbt-duckdb", "duckdb")
+# Vars that change without changing what an incremental model holds: the business date (no
+# incremental model reads it; the models that do are rebuilt every time).
+_DAILY_VARS = frozenset({"today"})
+CHANGED_SINCE_VAR = "changed_since"
 # Copies tables into the new marts file (connection on it, data directory): row count per table.
 SchemaCopier = Callable[[duckdb.DuckDBPyConnection, Path], Mapping[str, int]]
 
@@ -61,23 +71,101 @@ def build_inputs(
     the local raw folder are digested. Call holding the raw lock (shared).
     """
     digest = hashlib.sha256(str(today or amsterdam_today()).encode())
-    for package in _VERSIONED:
-        digest.update(f"\0{package}={metadata.version(package)}".encode())
     if raw_digest is not None:
         digest.update(b"\0raw manifests\0" + raw_digest)
     raw_files = _files(data_dir / RAW_DIR) if raw_digest is None else []
-    files = [*raw_files, data_dir / OUTBOX_FILE]
-    files += [f for part in _DBT_PROJECT_PARTS for f in _files(DBT_PROJECT_DIR / part)]
+    _add_files(digest, [*raw_files, data_dir / OUTBOX_FILE])
+    _add_project(digest)
+    return digest.hexdigest()
+
+
+def _add_project(digest: hashlib._Hash) -> None:
+    """The dbt project's files and the versions of dbt and DuckDB that run it."""
+    for package in _VERSIONED:
+        digest.update(f"\0{package}={metadata.version(package)}".encode())
+    _add_files(digest, [f for part in _DBT_PROJECT_PARTS for f in _files(DBT_PROJECT_DIR / part)])
+
+
+def _add_files(digest: hashlib._Hash, files: list[Path]) -> None:
     for path in files:
         if path.is_file():
             digest.update(f"\0{path}\0".encode())
             with path.open("rb") as handle:
                 digest.update(hashlib.file_digest(handle, "sha256").digest())
-    return digest.hexdigest()
 
 
 def _files(root: Path) -> list[Path]:
     return [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def project_digest(dbt_vars: Mapping[str, object]) -> str:
+    """A digest of what decides how the models are built, the raw layer and the date aside: the
+    dbt project, the versions of dbt and DuckDB, and the vars passed (the daily ones aside)."""
+    digest = hashlib.sha256()
+    _add_project(digest)
+    kept = {name: value for name, value in dbt_vars.items() if name not in _DAILY_VARS}
+    digest.update(json.dumps(kept, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """How the next dbt build runs: from scratch (`full_refresh`), or incremental over what
+    the raw layer gained since `changed_since`, the start of the last complete build.
+    `started_at` and `project` are recorded for the build after this one if it completes."""
+
+    full_refresh: bool
+    changed_since: datetime | None
+    started_at: datetime
+    project: str
+    reason: str
+
+    def dbt_args(self) -> list[str]:
+        return ["--full-refresh"] if self.full_refresh else []
+
+    def dbt_vars(self) -> dict[str, str]:
+        since = self.changed_since
+        return {} if since is None else {CHANGED_SINCE_VAR: since.isoformat()}
+
+
+def plan_build(
+    data_dir: Path, dbt_vars: Mapping[str, object], *, rebuild: bool = False
+) -> BuildPlan:
+    """Incremental when the last complete build was built by this very project, dbt, DuckDB
+    and vars; else (or with `rebuild`) from scratch. Call holding the raw lock (shared): the
+    build redoes what was written after the last one began, and nothing is written while it
+    reads. A build that fails records nothing, so the next one redoes at least as much."""
+    started_at = datetime.now(UTC)
+    project = project_digest(dbt_vars)
+    last = _last_build(data_dir)
+    if rebuild:
+        reason = "a rebuild was asked for"
+    elif last is None:
+        reason = "no complete build is recorded"
+    elif last[1] != project:
+        reason = "the dbt project, dbt, DuckDB or the vars changed since the last build"
+    else:
+        return BuildPlan(False, last[0], started_at, project, "incremental")
+    return BuildPlan(True, None, started_at, project, reason)
+
+
+def record_build(data_dir: Path, plan: BuildPlan) -> None:
+    """Note that a build planned as `plan` completed: the next one redoes what came after."""
+    state = {"started_at": plan.started_at.isoformat(), "project": plan.project}
+    write_bytes_atomically(json.dumps(state).encode(), _state_file(data_dir))
+
+
+def _last_build(data_dir: Path) -> tuple[datetime, str] | None:
+    """When the last complete build began and its project digest; None if unknown."""
+    try:
+        state = json.loads(_state_file(data_dir).read_text())
+        return datetime.fromisoformat(state["started_at"]), str(state["project"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _state_file(data_dir: Path) -> Path:
+    return data_dir / BUILDS_DIR / INCREMENTAL_STATE_FILE
 
 
 def up_to_date(

@@ -39,6 +39,7 @@ LONG_MODULES = (
     "tests/reliability/test_reconciliation.py",
     "tests/reliability/test_object_storage.py",
     "tests/dbt/test_corrections_loop.py",
+    "tests/dbt/test_incremental.py",
     "tests/dbt/test_two_year_books.py",
     "tests/reliability/test_faults.py",
     "tests/dbt/test_messy_books.py",

@@ -35,7 +35,14 @@ from afas_pipeline.defs.extract import KEY_PREFIX
 from afas_pipeline.defs.resources import StorageResource
 from afas_pipeline.defs.scope import SINGLE, Scope
 from afas_pipeline.extract.days import amsterdam_today
-from afas_pipeline.warehouse import build_inputs, publish_marts, record_built_inputs, up_to_date
+from afas_pipeline.warehouse import (
+    build_inputs,
+    plan_build,
+    publish_marts,
+    record_build,
+    record_built_inputs,
+    up_to_date,
+)
 from afas_pipeline.writeback.outbox import copy_outbox_schema
 
 ensure_manifest()  # the assets below are read from it; a fresh install has none yet
@@ -89,7 +96,8 @@ class WarehouseBuildConfig(dg.Config):
 
     rebuild: bool = Field(
         default=False,
-        description="Build even if nothing changed since the build the marts were published from.",
+        description="Build even if nothing changed since the build the marts were published "
+        "from, and from scratch (dbt --full-refresh) rather than incrementally.",
     )
 
 
@@ -134,13 +142,15 @@ def build_warehouse(
         orphan = stop_orphaned_build(data)
         if orphan is not None:
             context.log.warning(f"stopped dbt build {orphan} left running by a killed run")
+        # dbt's profile and sources read the data directory from its vars.
+        dbt_vars = {"today": today.isoformat(), "data_dir": str(data)}
+        if storage.raw_url:  # the raw layer in object storage (dbt's object_store target)
+            dbt_vars["raw_url"] = storage.raw_url
+        plan = plan_build(data, dbt_vars, rebuild=config.rebuild)
+        context.log.info(f"dbt build: {'full refresh, ' if plan.full_refresh else ''}{plan.reason}")
         folder = new_build_folder(data, context.run.run_id)
         try:
-            # dbt's profile and sources read the data directory from its vars.
-            dbt_vars = {"today": today.isoformat(), "data_dir": str(data)}
-            if storage.raw_url:  # the raw layer in object storage (dbt's object_store target)
-                dbt_vars["raw_url"] = storage.raw_url
-            build = ["build", "--vars", json.dumps(dbt_vars)]
+            build = ["build", "--vars", json.dumps(dbt_vars | plan.dbt_vars()), *plan.dbt_args()]
             invocation = dbt.cli(build, context=context, target_path=folder)
             with recorded_build(data, invocation.process.pid):
                 yield from invocation.stream()
@@ -148,6 +158,7 @@ def build_warehouse(
             keep_build_folder(data, folder)
         if not context.is_subset:
             record_built_inputs(data, inputs)
+            record_build(data, plan)
 
 
 def marts_database_for(scope: Scope, models: dg.AssetsDefinition) -> dg.AssetsDefinition:

@@ -14,14 +14,15 @@ Layout under `<data_dir>/raw/<connector>/`:
   deleted), kept so that no version once loaded is ever lost.
 - `deleted/…parquet`: the last known version of records AFAS deleted, with when that was seen.
 - `cleared/…parquet`: deletion flags taken back because AFAS returned the key again later (a
-  bad answer had flagged it), with when; kept for the audit, read by nothing.
+  bad answer had flagged it), with when; kept for the audit, and read by the incremental dbt
+  build to learn which keys lost their flag since the last build.
 
 And `<data_dir>/raw/full_reconciliations/…parquet`: what each full reconciliation healed, per
 connector, administration and day (`RECONCILIATIONS_SCHEMA`).
 A re-read that returns exactly the rows a file holds leaves the file as it is (its `_loaded_at`
 stays that of the first load), so an unchanged raw layer is byte for byte the same and a dbt
 build over it can be skipped.
-Each of the three folders holds a zero-row `_schema.parquet`, so a reader's glob always matches
+Each of the four folders holds a zero-row `_schema.parquet`, so a reader's glob always matches
 and knows the columns, even before the first deletion.
 
 In object storage the layout is the same, but nothing is renamed: every file is an object
@@ -187,9 +188,9 @@ class RawStore:
 
     def source_files(self) -> dict[str, list[RawPath]]:
         """What each raw source of the dbt project reads, by `<table>__<set>`: the snapshot of
-        a reference connector, the `versions` (days and displaced rows) and `deleted` records
-        of a partitioned one, and the `reconciliations`; schema files included, so that an
-        empty set still has its columns."""
+        a reference connector, the `versions` (days and displaced rows), `deleted` records and
+        `cleared` deletion flags of a partitioned one, and the `reconciliations`; schema files
+        included, so that an empty set still has its columns."""
         sources: dict[str, list[RawPath]] = {}
         for top in self.files.folders():
             if top == RECONCILIATIONS:
@@ -201,9 +202,10 @@ class RawStore:
             versions = self._listing(top, DAYS) + self._listing(top, DISPLACED)
             if versions:
                 sources[f"{top}__versions"] = [p for _, p in versions]
-            deleted = self._listing(top, DELETED)
-            if deleted:
-                sources[f"{top}__deleted"] = [p for _, p in deleted]
+            for kind in (DELETED, CLEARED):
+                files = self._listing(top, kind)
+                if files:
+                    sources[f"{top}__{kind}"] = [p for _, p in files]
         return sources
 
     def _listing(self, connector_id: str, kind: str) -> list[tuple[str, RawPath]]:
@@ -230,10 +232,15 @@ class RawStore:
                 DELETED_RUN_ID_COLUMN: pl.String(),
             }
         )
-        wanted = {
-            f"{connector_id}/{kind}": columns
-            for kind, columns in ((DAYS, schema), (DISPLACED, schema), (DELETED, deleted))
-        }
+        cleared = pl.Schema(
+            {
+                **deleted,
+                CLEARED_AT_COLUMN: pl.Datetime("us", "UTC"),
+                CLEARED_RUN_ID_COLUMN: pl.String(),
+            }
+        )
+        folders = ((DAYS, schema), (DISPLACED, schema), (DELETED, deleted), (CLEARED, cleared))
+        wanted = {f"{connector_id}/{kind}": columns for kind, columns in folders}
         # The marts read the reconciliations from the first build on, before any has run.
         wanted[RECONCILIATIONS] = RECONCILIATIONS_SCHEMA
         with self.files.batch() as batch:

@@ -3,6 +3,17 @@
 -- trial balance's opening of the line's period (in period 0 what the year carried forward)
 -- plus the lines up to it in that period, in booking order (entry date, entry, line). So the last line of an account in a period ends
 -- at that period's closing balance in fct_trial_balance, openings from AFAS included.
+-- Incremental by administration, year and period: a build redoes the periods in which a line
+-- changed (stg_afas__journal_line_changes) and those whose rows carry a name, an account type
+-- or a period opening that is no longer the trial balance's (a late edit to an earlier period
+-- or year moves every later opening). The pre-hook (gl_entry_periods_to_redo) notes those
+-- periods and deletes their rows, so a period left without lines loses its rows too.
+-- depends_on: {{ ref('stg_afas__journal_line_changes') }}, {{ ref('int_accounts_classified') }}, {{ ref('stg_afas__journal_lines') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook=["{{ gl_entry_periods_to_redo() }}"],
+) }}
 with
 
 lines as (
@@ -46,6 +57,8 @@ final as (
         lines.debit,
         lines.credit,
         lines.amount,
+        {{ money('trial_balance.opening_balance + trial_balance.carried_forward') }}
+            as period_opening_balance,
         {{ money(
             'trial_balance.opening_balance + trial_balance.carried_forward + sum(lines.amount) over ('
             ~ 'partition by lines.administration_id, lines.account_code, lines.fiscal_year, '
@@ -74,6 +87,11 @@ final as (
         and lines.journal_id = journals.journal_id
     left join accounts
         on lines.account_code = accounts.account_code
+    {% if is_incremental() -%}
+    where (lines.administration_id, lines.fiscal_year, lines.period) in (
+        select administration_id, fiscal_year, period from gl_entry_periods_to_redo
+    )
+    {%- endif %}
 )
 
 select * from final
