@@ -1,6 +1,7 @@
-"""Three AFAS environments in one deployment, on Dagster's instance in a real PostgreSQL: the
-daemon dequeues every run through the run queue of deploy/dagster.yaml, one run per environment
-at a time, and each environment's marts equal what the same environment gives alone."""
+"""Three AFAS environments in one deployment, on Dagster's instance in a real PostgreSQL and
+their raw layers in a real S3 server: the daemon dequeues every run through the run queue of
+deploy/dagster.yaml, one run per environment at a time, and each environment's marts equal what
+the same environment gives alone (on a local raw layer)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,14 @@ from afas_pipeline.defs.scope import ENVIRONMENT_TAG
 from afas_pipeline.runner import RANGE_END_TAG, RANGE_START_TAG, run_headless
 from afas_pipeline.settings import PipelineSettings
 from tests.conftest import NOW, PROJECT_DIR, Simulator
-from tests.servers import default_signals, free_port, stop_group, until
+from tests.servers import (
+    S3Server,
+    default_signals,
+    free_port,
+    running_s3_server,
+    stop_group,
+    until,
+)
 
 ENVIRONMENTS = {"acme": 11, "globex": 12, "initech": 13}  # name: the simulator's seed
 # Small environments: a ledger of 45 days, one administration.
@@ -38,6 +46,7 @@ FIRST_DAY, LAST_DAY = date(2026, 10, 1), NOW.date()
 # The schedules are on in a deployment: here only the runs the test submits run.
 CRONS = ("REFRESH", "DAILY", "RECONCILE")
 NEVER_DURING_THE_TEST = "0 0 29 2 *"
+BUCKET = "afas-raw"  # each environment's raw layer under its own prefix: s3://afas-raw/<name>
 
 
 @pytest.fixture
@@ -66,8 +75,19 @@ def _kill_postmaster(folder: Path) -> None:
 
 
 @pytest.fixture
+def s3_server(tmp_path: Path) -> Iterator[S3Server]:
+    folder = tmp_path / "seaweedfs"
+    folder.mkdir()
+    with running_s3_server(folder, BUCKET) as server:
+        yield server
+
+
+@pytest.fixture
 def deployment(
-    start_simulator: Callable[..., Simulator], tmp_path: Path, postgres_url: str
+    start_simulator: Callable[..., Simulator],
+    tmp_path: Path,
+    postgres_url: str,
+    s3_server: S3Server,
 ) -> Iterator[tuple[DagsterGraphQLClient, dict[str, Simulator], dg.DagsterInstance]]:
     """Three simulators, and Dagster's daemon and webserver on deploy/dagster.yaml, started
     as the README deploys them."""
@@ -80,6 +100,7 @@ def deployment(
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AFAS_")},
         **_deployment_variables(simulators, tmp_path / "data"),
+        **s3_server.env(),
         "DAGSTER_HOME": str(home),
         "DAGSTER_POSTGRES_URL": postgres_url,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -124,6 +145,7 @@ def _deployment_variables(simulators: dict[str, Simulator], data_dir: Path) -> d
             f"{prefix}AFAS_BASE_URL": simulator.base_url,
             f"{prefix}AFAS_TOKEN": simulator.token,
             f"{prefix}AFAS_PIPELINE_START_DATE": FIRST_DAY.isoformat(),
+            f"{prefix}AFAS_PIPELINE_RAW_URL": f"s3://{BUCKET}/{name}",
         } | {f"{prefix}AFAS_PIPELINE_{cron}_CRON": NEVER_DURING_THE_TEST for cron in CRONS}
     return variables
 
@@ -157,6 +179,9 @@ def test_three_environments_run_side_by_side_one_run_each_at_a_time(
         spans.sort()
         assert spans[0][1] <= spans[1][0], f"{name}'s runs overlapped: {spans}"
     assert _overlapping_environments(by_environment), by_environment
+    prefixes = {key.split("/")[1] for key in s3_server.filesystem().find(BUCKET)}
+    assert prefixes == set(simulators)  # every raw layer in object storage, none on disk
+    assert not list((tmp_path / "data").glob("*/raw/*/days/*.parquet"))
     for name in simulators:
         deployed = tmp_path / "data" / name / MARTS_FILE
         alone = tmp_path / "alone" / name / MARTS_FILE

@@ -4,12 +4,7 @@ and a second writer refused instead of corrupting it."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,73 +21,19 @@ from afas_pipeline.usage import RunRequestError
 from tests.conftest import NOW, Simulator, pipeline_env
 from tests.extract.support import without_load_columns
 from tests.reliability.conftest import marts_state
-from tests.servers import default_signals, free_ports, stop_group
+from tests.servers import S3_KEYS, S3_SECRET, S3Server, running_s3_server
 
 BUCKET = "afas-raw"
-SECRET = "s3-secret-never-logged"
 LINES = "DWH_Financiele_mutaties"
 HISTORY_DAYS = 45  # a short history keeps the test short; the layout is the same
 FIRST_DAY = NOW.date() - timedelta(days=HISTORY_DAYS + 1)  # the whole history is loaded
-_KEYS = {"AWS_ACCESS_KEY_ID": "afas-test", "AWS_SECRET_ACCESS_KEY": SECRET}
-
-
-@dataclass(frozen=True)
-class S3Server:
-    endpoint_url: str
-
-    def env(self) -> dict[str, str]:
-        return {
-            **_KEYS,
-            "AWS_REGION": "us-east-1",
-            ENDPOINT_VARIABLE: self.endpoint_url,
-        }
-
-    def filesystem(self):  # type: ignore[no-untyped-def]
-        return ObjectStoreSettings.from_env(self.env()).filesystem()
 
 
 @pytest.fixture(scope="module")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """`weed server -s3` on free loopback ports, with one bucket; stopped for sure."""
-    folder = tmp_path_factory.mktemp("seaweedfs")
-    master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = free_ports(8)
-    command = [
-        str(Path(sys.executable).parent / "weed"), "server", "-s3", f"-dir={folder}",
-        "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        f"-master.port={master}", f"-master.port.grpc={master_grpc}",
-        f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}",
-        f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
-        f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}",
-        "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.volumeSizeLimitMB=64",
-    ]  # fmt: skip
-    server = S3Server(f"http://127.0.0.1:{s3}")
-    log = (folder / "weed.log").open("w")
-    process = subprocess.Popen(
-        command,
-        env={**os.environ, **server.env()},  # the server's admin identity: these credentials
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        preexec_fn=default_signals,
-    )
-    try:
-        _until_bucket_made(server, process)
+    with running_s3_server(tmp_path_factory.mktemp("seaweedfs"), BUCKET) as server:
         yield server
-    finally:
-        stop_group(process, grace=3)  # it keeps nothing the test needs
-        log.close()
-
-
-def _until_bucket_made(server: S3Server, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            server.filesystem().mkdir(BUCKET)
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
 
 
 def test_the_raw_layer_in_object_storage_builds_the_marts_of_the_local_one(
@@ -114,7 +55,7 @@ def test_the_raw_layer_in_object_storage_builds_the_marts_of_the_local_one(
             result = run_range(FIRST_DAY, end, instance=instance, job_name=job)
             assert result.success, failures(result)
             logged = "\n".join(str(e) for e in instance.all_logs(result.run_id))
-        assert SECRET not in logged
+        assert S3_SECRET not in logged
 
     for data_dir, raw_url in ((local, ""), (remote, url)):
         run(data_dir, raw_url, NOW.date(), "afas_extract_job")
@@ -135,7 +76,8 @@ def test_the_raw_layer_in_object_storage_builds_the_marts_of_the_local_one(
         local_rows, remote_rows = (_rows(store, kind) for store in stores)
         assert remote_rows.height, kind  # the re-read displaced rows and flagged deletions
         assert remote_rows.equals(local_rows), kind
-    assert not [p for p in remote.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
+    secret = S3_SECRET.encode()
+    assert not [p for p in remote.rglob("*") if p.is_file() and secret in p.read_bytes()]
 
 
 def test_a_reader_sees_a_whole_manifest_and_a_second_writer_is_refused(
@@ -224,8 +166,8 @@ def test_the_raw_url_is_a_bucket_or_nothing_and_the_secret_stays_out_of_sight() 
     for wrong in ("/mnt/raw", "s3://", "gs://bucket/x"):
         with pytest.raises(RunRequestError, match=f"{RAW_URL_VARIABLE} must be s3://bucket"):
             PipelineSettings.from_env({RAW_URL_VARIABLE: wrong})
-    env = {"AWS_ENDPOINT_URL": "http://aws-style", ENDPOINT_VARIABLE: "http://ours", **_KEYS}
+    env = {"AWS_ENDPOINT_URL": "http://aws-style", ENDPOINT_VARIABLE: "http://ours", **S3_KEYS}
     settings = ObjectStoreSettings.from_env(env)
     assert settings.endpoint_url == "http://ours"  # the pipeline's own variable first
-    assert SECRET not in repr(settings)
+    assert S3_SECRET not in repr(settings)
     assert ObjectStoreSettings.from_env({"AWS_ENDPOINT_URL": "http://x"}).endpoint_url == "http://x"
