@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.run                       # 100k and 1M lines, 0 and 300 ms
     .venv/bin/python -m benchmarks.run --scales 100000 --latencies 0 --repeat 3
     .venv/bin/python -m benchmarks.run --no-peer             # without dlt
-    .venv/bin/python -m benchmarks.run --scales 5M --latencies 0 --no-peer   # growth, ~25 min
+    .venv/bin/python -m benchmarks.run --scales 100k,1M,5M --latencies 0 --peer-max-lines 1M
 
 For every ledger size and simulated AFAS latency, one run on this machine starts the simulator
 (`python -m afas_pipeline.simulator --scale N --latency-ms L`, a fixed clock and seed) and
@@ -172,6 +172,9 @@ class Bench:
         self.phases: dict[str, list[Phase]] = {}
         self.notes: list[str] = []
         self.ledger_rows = lines  # the simulator's own count, once it runs
+        # dlt's cold load of millions of lines takes many minutes: --peer-max-lines skips it.
+        peer_max = args.peer_max_lines
+        self.with_peer = not args.no_peer and (peer_max is None or lines <= peer_max)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -405,7 +408,7 @@ print(json.dumps({{"groups": len(rows), "seconds": time.perf_counter() - t}}))
                 self.extract_only(sim, self.work / f"extract-{i}")
                 shutil.rmtree(self.work / f"extract-{i}", ignore_errors=True)
             for _ in range(repeat if self.args.repeat_peer else 1):
-                if not self.args.no_peer:
+                if self.with_peer:
                     shutil.rmtree(self.work / "dlt-pipelines", ignore_errors=True)
                     (self.work / "dlt.duckdb").unlink(missing_ok=True)
                     self.peer(sim, "peer_cold")
@@ -417,11 +420,11 @@ print(json.dumps({{"groups": len(rows), "seconds": time.perf_counter() - t}}))
             sim.advance(1)
             day, next_day = self.end, self.end + timedelta(days=1)
             self.pipeline(sim, "pipeline_incremental", data, day, next_day)
-            if not self.args.no_peer:
+            if self.with_peer:
                 self.peer(sim, "peer_incremental")
             for _ in range(max(3, repeat)):
                 self.pipeline(sim, "pipeline_no_change", data, day, next_day)
-                if not self.args.no_peer:
+                if self.with_peer:
                     self.peer(sim, "peer_no_change")
 
 
@@ -658,6 +661,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="repeats of the cold runs")
     parser.add_argument("--repeat-peer", action="store_true", help="repeat dlt's cold run too")
     parser.add_argument("--no-peer", action="store_true", help="skip dlt")
+    parser.add_argument(
+        "--peer-max-lines", type=_scale, default=None, help="skip dlt for larger ledgers"
+    )
     parser.add_argument("--out", default=str(BENCH_DIR / "results.md"))
     parser.add_argument("--work-dir", default=None, help="scratch folder (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
