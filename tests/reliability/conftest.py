@@ -213,12 +213,6 @@ def child_env(simulator: Simulator, data_dir: Path) -> dict[str, str]:
     return env
 
 
-def default_signals() -> None:
-    """preexec_fn: a child must die of SIGINT/SIGTERM even if this process ignores them."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 def processes_using(data_dir: Path) -> list[int]:
     """Live processes (other than this one) whose environment points at `data_dir`."""
     marker = f"AFAS_PIPELINE_DATA_DIR={data_dir}".encode()

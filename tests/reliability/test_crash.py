@@ -27,12 +27,12 @@ from tests.reliability.conftest import (
     Analyst,
     assert_same_state,
     child_env,
-    default_signals,
     kill_all,
     leaks_in,
     processes_using,
     request_counts,
 )
+from tests.servers import default_signals
 
 SEED = int(os.environ.get("RELIABILITY_CRASH_SEED", "20261121"))  # vary it to soak
 CHILD_TIMEOUT = 420.0
