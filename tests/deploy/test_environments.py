@@ -153,6 +153,7 @@ def _deployment_variables(simulators: dict[str, Simulator], data_dir: Path) -> d
 @pytest.mark.timeout(900)  # 6.6 and 9.5 min measured on 2 cores shared with other runs
 def test_three_environments_run_side_by_side_one_run_each_at_a_time(
     deployment: tuple[DagsterGraphQLClient, dict[str, Simulator], dg.DagsterInstance],
+    s3_server: S3Server,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
