@@ -174,17 +174,18 @@ def test_the_gl_runs_each_account_balance_from_its_opening(
     marts: duckdb.DuckDBPyConnection,
 ) -> None:
     # 2026 has no beginbalans entry: the bank's running balance starts from AFAS's period 0.
+    # A line's period opening is the balance before its period's first line.
     assert rows(
         marts,
-        "select fiscal_year, period, entry_no, running_balance from fct_gl_entries "
-        "where administration_id = 1 and account_code = '1100' order by all",
+        "select fiscal_year, period, entry_no, period_opening_balance, running_balance "
+        "from fct_gl_entries where administration_id = 1 and account_code = '1100' order by all",
     ) == [
-        (2025, 0, 1, Decimal("10000.00")),
-        (2025, 3, 3, Decimal("11210.00")),
-        (2025, 10, 6, Decimal("8790.00")),
-        (2025, 12, 8, Decimal("8390.00")),
-        (2026, 3, 11, Decimal("10810.00")),
-        (2026, 3, 13, Decimal("11110.00")),
+        (2025, 0, 1, Decimal("0.00"), Decimal("10000.00")),
+        (2025, 3, 3, Decimal("10000.00"), Decimal("11210.00")),
+        (2025, 10, 6, Decimal("11210.00"), Decimal("8790.00")),
+        (2025, 12, 8, Decimal("8790.00"), Decimal("8390.00")),
+        (2026, 3, 11, Decimal("8390.00"), Decimal("10810.00")),
+        (2026, 3, 13, Decimal("8390.00"), Decimal("11110.00")),
     ]
     assert rows(
         marts,
