@@ -8,8 +8,9 @@ periods as (
     select * from {{ ref('stg_afas__periods') }}
 ),
 
-lines as (
-    select * from {{ ref('int_gl_lines_live') }}
+-- The lines' groups (one row per year, period and account with live lines), not the lines.
+line_groups as (
+    select * from {{ ref('int_gl_period_movements') }}
 ),
 
 afas_balances as (
@@ -38,7 +39,7 @@ unlisted as (
         administration_id,
         fiscal_year,
         period
-    from lines
+    from line_groups
     union
     select distinct
         administration_id,
@@ -47,7 +48,7 @@ unlisted as (
     from (
         select administration_id, fiscal_year from listed
         union all
-        select administration_id, fiscal_year from lines
+        select administration_id, fiscal_year from line_groups
         union all
         select administration_id, fiscal_year from afas_balances
     )
@@ -76,7 +77,7 @@ accounts_used as (
     select distinct
         administration_id,
         account_code
-    from lines
+    from line_groups
     union
     select distinct
         administration_id,

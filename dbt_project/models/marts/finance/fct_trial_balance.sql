@@ -7,14 +7,16 @@
 -- where the warehouse has none, with AFAS's own period 0 (Profit_Period_balance). rec_gl_vs_afas
 -- holds every period 0 against AFAS's (a first year opened from AFAS's own period 0 then
 -- agrees by construction; its later periods and years are the check).
+-- Reads the lines' sums per period and account (int_gl_period_movements, incremental), not the
+-- lines: a table still, rebuilt in full, but of accounts x periods.
 with
 
 spine as (
     select * from {{ ref('int_trial_balance_spine') }}
 ),
 
-lines as (
-    select * from {{ ref('int_gl_lines_live') }}
+movements as (
+    select * from {{ ref('int_gl_period_movements') }}
 ),
 
 accounts as (
@@ -29,18 +31,6 @@ result_accounts as (
     select * from {{ ref('int_result_accounts') }}
 ),
 
-movements as (
-    select
-        administration_id,
-        fiscal_year,
-        period,
-        account_code,
-        sum(debit) as debit,
-        sum(credit) as credit
-    from lines
-    group by all
-),
-
 -- An administration's first year: the first its lines are booked in (an earlier year AFAS
 -- lists without lines opens nothing), else the first AFAS reports a period 0 for.
 first_years as (
@@ -51,7 +41,7 @@ first_years as (
             min(fiscal_year) filter (where source = 'afas')
         ) as first_year
     from (
-        select administration_id, fiscal_year, 'lines' as source from lines
+        select administration_id, fiscal_year, 'lines' as source from movements
         union all
         select administration_id, fiscal_year, 'afas' as source
         from afas_balances
@@ -75,10 +65,10 @@ afas_openings as (
         afas_balances.period = 0
         and not exists (
             select 1
-            from lines
-            where lines.administration_id = afas_balances.administration_id
-                and lines.fiscal_year = afas_balances.fiscal_year
-                and lines.period = 0
+            from movements
+            where movements.administration_id = afas_balances.administration_id
+                and movements.fiscal_year = afas_balances.fiscal_year
+                and movements.period = 0
         )
 ),
 
