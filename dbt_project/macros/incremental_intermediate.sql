@@ -57,3 +57,102 @@ where (administration_id, fiscal_year, period, account_code) in (
 )
 {%- endif -%}
 {% endmacro %}
+
+{#-
+    The pre-hook of the incremental int_open_items: notes in the temporary table
+    open_items_to_redo the items (administration, party type, party, invoice) whose rows may
+    differ from a full build's, and deletes their rows; the model then inserts them anew (an
+    item left without lines gets none). An item is redone when
+    - a changed line (stg_afas__journal_line_changes) was in it at the last build that wrote
+      this table (its own line_keys; gl_movement_groups_to_redo says why not from staging or
+      the raw layer) or is in it now (int_open_item_lines, built from the current staging);
+    - a journal of its lines has another type now (the type says which lines are invoice
+      lines, carried in line_keys);
+    - its party's name or payment term is no longer the one it carries;
+    - AFAS lists it as open now or did at the last build (int_afas_open_items, AFAS's own
+      listing, is read whole every extraction): all of those, not only the ones that moved,
+      since the items AFAS lists are a small share of all.
+    Nothing in an ordinary build, with its full refresh.
+-#}
+{% macro open_items_to_redo() %}
+{%- if is_incremental() -%}
+create or replace temporary table open_items_to_redo as
+with
+
+changed as (
+    select
+        cast(UnitId as integer) as administration_id,
+        cast(EntryNo as bigint) as entry_no,
+        cast(SeqNo as integer) as seq_no
+    from {{ ref('stg_afas__journal_line_changes') }}
+),
+
+carried_lines as (
+    select
+        administration_id,
+        party_type,
+        party_id,
+        invoice_id,
+        unnest(line_keys, recursive := true)
+    from {{ this }}
+),
+
+parties as (
+    select
+        'debtor' as party_type,
+        debtor_id as party_id,
+        debtor_name as party_name,
+        payment_term_days
+    from {{ ref('stg_afas__debtors') }}
+    union all
+    select
+        'creditor' as party_type,
+        creditor_id as party_id,
+        creditor_name as party_name,
+        payment_term_days
+    from {{ ref('stg_afas__creditors') }}
+)
+
+select administration_id, party_type, party_id, invoice_id
+from carried_lines
+where (administration_id, entry_no, seq_no) in (from changed)
+union
+select administration_id, party_type, party_id, invoice_id
+from {{ ref('int_open_item_lines') }}
+where (administration_id, entry_no, seq_no) in (from changed)
+union
+select
+    carried_lines.administration_id,
+    carried_lines.party_type,
+    carried_lines.party_id,
+    carried_lines.invoice_id
+from carried_lines
+left join {{ ref('stg_afas__journals') }} as journals
+    on carried_lines.administration_id = journals.administration_id
+    and carried_lines.journal_id = journals.journal_id
+where carried_lines.journal_type is distinct from journals.journal_type
+union
+select items.administration_id, items.party_type, items.party_id, items.invoice_id
+from {{ this }} as items
+left join parties
+    on items.party_type = parties.party_type
+    and items.party_id = parties.party_id
+where
+    items.party_name is distinct from parties.party_name
+    or items.payment_term_days is distinct from parties.payment_term_days
+union
+select administration_id, party_type, party_id, invoice_id
+from {{ this }}
+where is_listed_by_afas
+union
+select administration_id, party_type, party_id, invoice_id
+from {{ ref('int_afas_open_items') }};
+
+delete from {{ this }} as items
+using open_items_to_redo as redo
+where items.administration_id = redo.administration_id
+    and items.party_type = redo.party_type
+    and items.party_id = redo.party_id
+    and items.invoice_id is not distinct from redo.invoice_id
+{%- endif -%}
+{% endmacro %}

@@ -86,6 +86,21 @@ def test_incremental_builds_equal_a_full_rebuild_after_every_kind_of_change(
         _edit(env, row)
     changed = memorial.filter(pl.col("EntryNo") != gone["EntryNo"]).row(-1, named=True)
     _edit(env, changed, Description="Stil gewijzigd")
+    # And a debtor's payment moved to another of its invoices (AFAS's open items untouched, the
+    # debtor's total unmoved): the open item it left is redone as well as the one it joined.
+    paid = lines.filter(
+        pl.col("DebtorId").is_not_null()
+        & pl.col("InvoiceId").is_not_null()
+        & (pl.col("AmtCredit") > 0)
+    )
+    payment = paid.row(0, named=True)
+    other_invoice = lines.filter(
+        (pl.col("UnitId") == payment["UnitId"])
+        & (pl.col("DebtorId") == payment["DebtorId"])
+        & pl.col("InvoiceId").is_not_null()
+        & (pl.col("InvoiceId") != payment["InvoiceId"])
+    )["InvoiceId"][0]
+    _edit(env, payment, InvoiceId=other_invoice)
     today = env.now().date()
     _step_equals_full_rebuild(pipeline, tmp_path, today, today, job=Job.FULL_RECONCILIATION)
 

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- Every debtor and creditor item (administration, party, invoice), settled or not, with AFAS's
 -- semantics. The item's invoice is its earliest entry (by booking date, then entry number) in a
 -- sales or purchase journal with the invoice's sign: invoice date, amount and due date come from
@@ -6,10 +5,29 @@
 -- prepayment not yet invoiced, an opening item migrated from another system) takes them from
 -- its earliest entry. Where AFAS lists the item as open, AFAS's own invoice date, amount and due
 -- date are the item's (the derived ones stay beside them, for the reconciliation).
+-- Incremental by item: a build redoes the items a changed line was in at the last build (the
+-- item's own line_keys) or is in now, and those whose journal types, party or AFAS listing
+-- moved (the pre-hook open_items_to_redo), deleting their rows first.
+-- depends_on: {{ ref('stg_afas__journal_line_changes') }}, {{ ref('stg_afas__journals') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook=["{{ open_items_to_redo() }}"],
+) }}
 with
 
 item_lines as (
-    select * from {{ ref('int_open_item_lines') }}
+    select * from {{ ref('int_open_item_lines') }} as lines
+    {% if is_incremental() -%}
+    where exists (
+        select 1
+        from open_items_to_redo as redo
+        where lines.administration_id = redo.administration_id
+            and lines.party_type = redo.party_type
+            and lines.party_id = redo.party_id
+            and lines.invoice_id is not distinct from redo.invoice_id
+    )
+    {%- endif %}
 ),
 
 afas_items as (
@@ -83,7 +101,12 @@ totals as (
         count(distinct entry_no) filter (where is_invoice_line) as invoice_entries,
         max(entry_date) as last_entry_date,
         min(created_at) as first_created_at,
-        max(created_at) as last_created_at
+        max(created_at) as last_created_at,
+        -- What the next incremental build needs: the item's lines, with their journal's type.
+        list(
+            struct_pack(entry_no, seq_no, journal_id, journal_type)
+            order by entry_no, seq_no
+        ) as line_keys
     from item_lines
     group by all
 ),
@@ -123,7 +146,8 @@ items as (
         totals.last_entry_date,
         totals.first_created_at,
         totals.last_created_at,
-        origins.description
+        origins.description,
+        totals.line_keys
     from totals
     inner join origins
         on totals.administration_id = origins.administration_id
