@@ -115,8 +115,7 @@ def run_headless(
 
 def _marts_current(settings: PipelineSettings) -> bool:
     """Whether the published marts were built from what a build would read now."""
-    raw = RawStore(settings.data_path, settings.raw_url or None)
-    return up_to_date(settings.data_path, raw_digest=raw.digest())
+    return up_to_date(RawStore(settings.data_path, settings.raw_url or None))
 
 
 @contextlib.contextmanager

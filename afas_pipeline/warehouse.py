@@ -35,7 +35,6 @@ from afas_pipeline.datadir import (
     MARTS_FILE,
     OUTBOX_FILE,
     PUBLISHED_INPUTS_FILE,
-    RAW_DIR,
     WAREHOUSE_FILE,
     replace_with,
     sql_string,
@@ -43,6 +42,7 @@ from afas_pipeline.datadir import (
 )
 from afas_pipeline.dbt_build import DBT_PROJECT_DIR
 from afas_pipeline.extract.days import amsterdam_today
+from afas_pipeline.extract.storage import RawStore
 
 MARTS_SCHEMA = "marts"
 # DuckDB 2.0 writes storage version 69, which the DuckDB CLI on PyPI (duckdb-cli 1.5.6) and BI
@@ -61,20 +61,15 @@ CHANGED_SINCE_VAR = "changed_since"
 SchemaCopier = Callable[[duckdb.DuckDBPyConnection, Path], Mapping[str, int]]
 
 
-def build_inputs(
-    data_dir: Path, *, today: date | None = None, raw_digest: bytes | None = None
-) -> str:
-    """A digest of everything a dbt build reads: the raw layer, the write-back outbox (published
-    beside the marts), the dbt project, the versions of dbt and DuckDB, and Amsterdam's date
-    (the marts age open items and cut off future entries as of today). `raw_digest` identifies
-    a raw layer in object storage (its manifests, `RawStore.digest`); without it the files of
-    the local raw folder are digested. Call holding the raw lock (shared).
+def build_inputs(raw: RawStore, *, today: date | None = None) -> str:
+    """A digest of everything a dbt build reads: the raw layer (`RawStore.digest`), the
+    write-back outbox (published beside the marts), the dbt project, the versions of dbt and
+    DuckDB, and Amsterdam's date (the marts age open items and cut off future entries as of
+    today). Call holding the raw lock (shared).
     """
     digest = hashlib.sha256(str(today or amsterdam_today()).encode())
-    if raw_digest is not None:
-        digest.update(b"\0raw manifests\0" + raw_digest)
-    raw_files = _files(data_dir / RAW_DIR) if raw_digest is None else []
-    _add_files(digest, [*raw_files, data_dir / OUTBOX_FILE])
+    digest.update(b"\0raw\0" + raw.digest())
+    _add_files(digest, [raw.data_dir / OUTBOX_FILE])
     _add_project(digest)
     return digest.hexdigest()
 
@@ -168,14 +163,12 @@ def _state_file(data_dir: Path) -> Path:
     return data_dir / BUILDS_DIR / INCREMENTAL_STATE_FILE
 
 
-def up_to_date(
-    data_dir: Path, inputs: str | None = None, *, raw_digest: bytes | None = None
-) -> bool:
-    """True if the published marts were built from exactly what a build would read now
-    (`inputs`, if the caller already has them; else `build_inputs` with `raw_digest`), and are
-    there to be read: a deleted or damaged marts.duckdb is built and published again."""
-    inputs = inputs or build_inputs(data_dir, raw_digest=raw_digest)
-    return published_inputs(data_dir) == inputs and marts_readable(data_dir)
+def up_to_date(raw: RawStore, inputs: str | None = None) -> bool:
+    """True if the published marts of `raw`'s data directory were built from exactly what a
+    build would read now (`inputs`, if the caller already has them; else `build_inputs`), and
+    are there to be read: a deleted or damaged marts.duckdb is built and published again."""
+    inputs = inputs or build_inputs(raw)
+    return published_inputs(raw.data_dir) == inputs and marts_readable(raw.data_dir)
 
 
 def marts_readable(data_dir: Path) -> bool:

@@ -131,8 +131,9 @@ def build_warehouse(
     # The business date, Amsterdam's, passed to dbt: DuckDB's current_date is UTC's.
     today = amsterdam_today()
     with warehouse_lock(data), raw_lock(data, shared=True):
-        inputs = build_inputs(data, today=today, raw_digest=storage.raw_store().digest())
-        if not (context.is_subset or config.rebuild) and up_to_date(data, inputs):
+        raw = storage.raw_store()
+        inputs = build_inputs(raw, today=today)
+        if not (context.is_subset or config.rebuild) and up_to_date(raw, inputs):
             context.log.info(
                 "Nothing to build: the raw data, the dbt project and the date are those of the "
                 "published marts (launch with rebuild: true to build anyway)."

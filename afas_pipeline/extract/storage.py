@@ -218,9 +218,9 @@ class RawStore:
         sources = [str(files)] if isinstance(files, Path | str) else [str(f) for f in files]
         return pl.scan_parquet(sources, storage_options=self.files.storage_options)
 
-    def digest(self) -> bytes | None:
-        """What identifies the raw layer's content cheaply (object storage: its manifests);
-        None for the local layout, whose files the warehouse digests itself."""
+    def digest(self) -> bytes:
+        """What identifies the raw layer's content: in a local folder its files' bytes, in
+        object storage its manifests (every object is written once, under a unique name)."""
         return self.files.digest()
 
     def ensure_schema_files(self, connector_id: str, schema: pl.Schema) -> None:
@@ -445,7 +445,7 @@ class _Files(Protocol):
 
     def batch(self) -> _Batch: ...
 
-    def digest(self) -> bytes | None: ...
+    def digest(self) -> bytes: ...
 
     def register(self, conn: duckdb.DuckDBPyConnection) -> None:
         """Let DuckDB's `read_parquet` on `conn` read these files."""
@@ -475,8 +475,14 @@ class _LocalFiles:
     def batch(self) -> _Batch:
         return _RenameBatch(self)
 
-    def digest(self) -> bytes | None:
-        return None
+    def digest(self) -> bytes:
+        digest = hashlib.sha256()
+        files = sorted(p for p in self.root.rglob("*") if p.is_file()) if self.root.exists() else []
+        for path in files:
+            digest.update(f"\0{path}\0".encode())
+            with path.open("rb") as handle:
+                digest.update(hashlib.file_digest(handle, "sha256").digest())
+        return digest.digest()
 
     def register(self, conn: duckdb.DuckDBPyConnection) -> None:
         pass  # DuckDB reads local files itself

@@ -16,6 +16,7 @@ import pytest
 
 from afas_pipeline.datadir import BUILDS_DIR, MARTS_FILE, PUBLISHED_INPUTS_FILE
 from afas_pipeline.dbt_build import KEPT_BUILDS
+from afas_pipeline.extract.storage import RawStore
 from afas_pipeline.runner import run_range, summary_lines
 from afas_pipeline.warehouse import build_inputs, up_to_date
 from tests.conftest import NOW, Pipeline
@@ -111,35 +112,37 @@ def data_dir(tmp_path: Path) -> Path:
 
 def test_build_inputs_follow_the_raw_data_the_outbox_and_the_date(data_dir: Path) -> None:
     today = date(2026, 11, 21)
-    first = build_inputs(data_dir, today=today)
-    assert build_inputs(data_dir, today=today) == first
+    raw = RawStore(data_dir)
+    first = build_inputs(raw, today=today)
+    assert build_inputs(raw, today=today) == first
 
     copy = data_dir.parent / "copy"
     shutil.copytree(data_dir, copy)
-    assert build_inputs(copy, today=today) != first  # another data folder is another build
+    # Another data folder is another build.
+    assert build_inputs(RawStore(copy), today=today) != first
 
-    assert build_inputs(data_dir, today=date(2026, 11, 22)) != first  # aging moves daily
+    assert build_inputs(raw, today=date(2026, 11, 22)) != first  # aging moves daily
 
     (data_dir / "writeback.duckdb").write_bytes(b"outbox")
-    with_outbox = build_inputs(data_dir, today=today)
+    with_outbox = build_inputs(raw, today=today)
     assert with_outbox != first
 
     day = next((data_dir / "raw").rglob("*.parquet"))
     pl.DataFrame({"EntryNo": [1, 2], "AmtDebit": ["10.00", "0.01"]}).write_parquet(day)
-    assert build_inputs(data_dir, today=today) != with_outbox
+    assert build_inputs(raw, today=today) != with_outbox
 
 
 def test_a_deleted_or_damaged_marts_file_is_not_up_to_date(data_dir: Path) -> None:
     """A deleted or corrupt marts.duckdb counted as "nothing changed", so it stayed missing."""
-    (data_dir / PUBLISHED_INPUTS_FILE).write_text(build_inputs(data_dir))
+    (data_dir / PUBLISHED_INPUTS_FILE).write_text(build_inputs(RawStore(data_dir)))
     with duckdb.connect(str(data_dir / MARTS_FILE)) as con:
         con.execute("create table fct_gl_entries as select 1 as entry_no")
-    assert up_to_date(data_dir)
+    assert up_to_date(RawStore(data_dir))
     marts = data_dir / MARTS_FILE
     good = marts.read_bytes()
     marts.write_bytes(good[: len(good) // 3])  # a copy cut short (a full disk, a bad restore)
-    assert not up_to_date(data_dir)
+    assert not up_to_date(RawStore(data_dir))
     marts.write_bytes(b"not a database" * 100)
-    assert not up_to_date(data_dir)
+    assert not up_to_date(RawStore(data_dir))
     marts.unlink()
-    assert not up_to_date(data_dir)
+    assert not up_to_date(RawStore(data_dir))
