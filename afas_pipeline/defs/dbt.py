@@ -75,7 +75,7 @@ class _QuietSkippedBuild(logging.Filter):
     """Drop Dagster's warning, once per dbt test, that a skipped build's checks gave no result.
 
     A build skipped for unchanged inputs yields nothing, so the publication downstream is
-    skipped too; Dagster still warns for each of the ~200 blocking checks (dbt tests) it had.
+    skipped too; Dagster still warns for each of the ~160 blocking checks (dbt tests) it had.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:

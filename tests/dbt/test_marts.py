@@ -4,6 +4,9 @@ found and nothing else, exact types, and the analysts' contract."""
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +17,7 @@ import polars as pl
 import pytest
 
 from afas_pipeline.datadir import WAREHOUSE_FILE
+from afas_pipeline.dbt_build import DBT_PROJECT_DIR, dbt_executable
 from tests.conftest import HISTORY_START, NOW, Pipeline, Simulator, pipeline_env
 from tests.dbt.scorecard import score
 from tests.dbt.support import marts_connection, records, rows
@@ -151,6 +155,37 @@ def test_corrections_proposed_has_exactly_the_contract_columns(
     )
     assert found == CORRECTIONS_CONTRACT
     assert list(found) == list(CORRECTIONS_CONTRACT)
+
+
+def test_a_null_in_a_column_that_must_hold_one_fails_the_build_and_names_it(
+    loaded_pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """The not_null_columns test checks a model's columns in one query and names each column
+    that holds nulls, with how many."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copyfile(loaded_pipeline.data_dir / WAREHOUSE_FILE, data / WAREHOUSE_FILE)
+    with duckdb.connect(str(data / WAREHOUSE_FILE)) as con:
+        con.execute(
+            "update marts.fct_gl_entries set account_code = null where entry_no in "
+            "(select min(entry_no) from marts.fct_gl_entries)"
+        )
+        (broken,) = con.execute(
+            "select count(*) from marts.fct_gl_entries where account_code is null"
+        ).fetchone()  # type: ignore[misc]
+    dbt_vars = json.dumps({"data_dir": str(data)})
+    command = [dbt_executable(), "test", "--select", "not_null_fct_gl_entries", "--store-failures"]
+    command += ["--vars", dbt_vars, "--target-path", str(tmp_path / "target")]
+    command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    command += ["--log-path", str(tmp_path / "logs")]
+    done = subprocess.run(command, capture_output=True, text=True)
+
+    assert done.returncode == 1, done.stdout[-2000:]
+    assert "Failure in test not_null_fct_gl_entries" in done.stdout
+    with duckdb.connect(str(data / WAREHOUSE_FILE), read_only=True) as con:
+        failures = con.execute("from dbt_test__audit.not_null_fct_gl_entries").fetchall()
+    assert broken > 0
+    assert failures == [("account_code", broken)]
 
 
 def test_amounts_are_exact_decimals_never_double(marts: duckdb.DuckDBPyConnection) -> None:
