@@ -49,6 +49,15 @@ def test_incremental_builds_equal_a_full_rebuild_after_every_kind_of_change(
     memo = [_line(late, "4300", "12.50", "0"), _line(late, "4310", "0", "12.50")]
     env.post_fi_entry(_payload(memo, Year=str(NOW.year), Peri=str(NOW.month - 2), UnId="2"))
     _step_equals_full_rebuild(pipeline, tmp_path, NOW.date(), env.now().date())
+    # The deleted entry stays visible in staging, flagged, with when it was seen gone.
+    with duckdb.connect(str(pipeline.data_dir / "warehouse.duckdb"), read_only=True) as con:
+        flags = con.execute(
+            "select is_deleted, deleted_seen_at is not null from staging.stg_afas__journal_lines "
+            "where administration_id = ? and entry_no = ?",
+            [recent["UnitId"][-1], recent["EntryNo"][-1]],
+        ).fetchall()
+    assert flags
+    assert set(flags) == {(True, True)}
 
     # Late edits to the year before, found by a re-read of their day (with the reference data,
     # so AFAS's own balances of the closed year agree): a P&L line and a

@@ -13,7 +13,6 @@ from datetime import time as dt_time
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import polars as pl
 import pytest
 
@@ -155,33 +154,6 @@ def test_the_headless_command_waits_for_the_warehouse_and_reports_what_it_did(
 
     lines = spec_by_name("DWH_Financiele_mutaties")
     assert without_load_columns(raw_days(store, lines)).equals(truth.sort(lines.key))
-
-
-def test_deleted_records_stay_visible_in_staging_flagged(pipeline: Pipeline) -> None:
-    env = pipeline.simulator.environment
-    pipeline.run_ok(HISTORY_START, NOW.date())
-    entry = _deletable_entry(env.rows("DWH_Financiele_mutaties"))
-    env.delete_fi_entry(entry["UnitId"], entry["JournalId"], entry["EntryNo"])
-    pipeline.run_ok(NOW.date(), NOW.date())
-
-    with duckdb.connect(str(pipeline.data_dir / "warehouse.duckdb"), read_only=True) as con:
-        rows = con.execute(
-            "select is_deleted, deleted_seen_at is not null from staging.stg_afas__journal_lines "
-            "where administration_id = ? and entry_no = ?",
-            [entry["UnitId"], entry["EntryNo"]],
-        ).fetchall()
-    assert rows
-    assert all(deleted and seen for deleted, seen in rows)
-
-
-def _deletable_entry(lines: pl.DataFrame) -> dict:
-    """A memorial entry in an open period that matches no invoice (a suspense clearing made by
-    hand does, and AFAS refuses to delete a matched entry)."""
-    memorial = lines.filter(
-        (pl.col("JournalId") == "80") & (pl.col("EntryDate") >= date(2026, 10, 1))
-    )
-    matched = memorial.filter(pl.col("DebtorId").is_not_null() | pl.col("CreditorId").is_not_null())
-    return memorial.join(matched, on=["UnitId", "EntryNo"], how="anti").row(0, named=True)
 
 
 def test_metainfo_as_afas_gives_it_and_the_old_answer_build_identical_marts(
