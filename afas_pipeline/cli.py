@@ -19,11 +19,20 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from afas_pipeline.extract.days import amsterdam_today, parse_day
-from afas_pipeline.settings import PipelineSettings, data_dir_from_env
+from afas_pipeline.settings import (
+    ENVIRONMENTS_VARIABLE,
+    PipelineSettings,
+    data_dir_from_env,
+    environment_names,
+    environment_settings,
+)
 from afas_pipeline.usage import RunRequestError
+
+if TYPE_CHECKING:
+    from afas_pipeline.defs.scope import Scope
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -63,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run the dbt build even if nothing changed, from scratch (--full-refresh)",
     )
+    _add_environment_argument(run)
     run.set_defaults(handler=_run)
 
     reconcile = commands.add_parser(
@@ -77,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
         help="flag the deletions found even if they are an implausible share (AFAS really "
         "deleted them)",
     )
+    _add_environment_argument(reconcile)
     reconcile.set_defaults(handler=_reconcile)
 
     demo = commands.add_parser("demo", help="the pipeline against the simulator, then the UI")
@@ -144,38 +155,75 @@ def _needs_dbt(handler: Handler) -> Handler:
     return run
 
 
+def _add_environment_argument(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--environment",
+        metavar="NAME",
+        help=f"the environment to run, one of {ENVIRONMENTS_VARIABLE} (required when it is set)",
+    )
+
+
+def _environment(args: argparse.Namespace) -> tuple[PipelineSettings, Scope]:
+    """The settings and names of the environment a command runs: the one --environment names
+    among AFAS_ENVIRONMENTS (its variables ACME__…, its jobs and asset keys), else the single
+    environment of the unprefixed variables."""
+    from afas_pipeline.defs.scope import SINGLE, Scope  # Dagster: not for the other commands
+
+    names, name = environment_names(), args.environment
+    if not names:
+        if name:
+            raise RunRequestError(f"--environment {name}: {ENVIRONMENTS_VARIABLE} is not set")
+        return PipelineSettings.from_env(), SINGLE
+    listed = ", ".join(names)
+    if not name:
+        raise RunRequestError(
+            f"{ENVIRONMENTS_VARIABLE} names {listed}: say which to run with --environment"
+        )
+    if name not in names:
+        raise RunRequestError(
+            f"--environment {name} is not one of {ENVIRONMENTS_VARIABLE} ({listed})"
+        )
+    return environment_settings(name), Scope(name)
+
+
 @_needs_dbt
 def _run(args: argparse.Namespace) -> int:
-    from afas_pipeline.runner import quiet_dbt_output, run_headless
+    from afas_pipeline.runner import command_instance, quiet_dbt_output, run_headless
 
-    settings = PipelineSettings.from_env()
+    settings, scope = _environment(args)
     log_level = "DEBUG" if args.verbose else "WARNING"
     dbt_output = None if args.verbose else quiet_dbt_output(settings)
-    results = run_headless(
-        args.start,
-        args.end,
-        log_level=log_level,
-        rebuild=args.rebuild,
-        dbt_output=dbt_output,
-        settings=settings,
-    )
-    return _report(results, f"{args.start}..{args.end}", dbt_output)
+    with command_instance() as instance:
+        results = run_headless(
+            args.start,
+            args.end,
+            instance=instance,
+            log_level=log_level,
+            rebuild=args.rebuild,
+            dbt_output=dbt_output,
+            settings=settings,
+            scope=scope,
+        )
+        return _report(results, f"{args.start}..{args.end}", dbt_output)
 
 
 @_needs_dbt
 def _reconcile(args: argparse.Namespace) -> int:
-    from afas_pipeline.runner import quiet_dbt_output, run_reconciliation
+    from afas_pipeline.runner import command_instance, quiet_dbt_output, run_reconciliation
 
-    settings = PipelineSettings.from_env()
+    settings, scope = _environment(args)
     log_level = "DEBUG" if args.verbose else "WARNING"
     dbt_output = None if args.verbose else quiet_dbt_output(settings)
-    results = run_reconciliation(
-        log_level=log_level,
-        accept_mass_deletions=args.accept_mass_deletions,
-        dbt_output=dbt_output,
-        settings=settings,
-    )
-    return _report(results, "full reconciliation", dbt_output)
+    with command_instance() as instance:
+        results = run_reconciliation(
+            instance=instance,
+            log_level=log_level,
+            accept_mass_deletions=args.accept_mass_deletions,
+            dbt_output=dbt_output,
+            settings=settings,
+            scope=scope,
+        )
+        return _report(results, "full reconciliation", dbt_output)
 
 
 def _report(results: Sequence[Any], what: str, dbt_output: Path | None) -> int:

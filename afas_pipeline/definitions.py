@@ -75,34 +75,38 @@ def environments_definitions(names: list[str]) -> dg.Definitions:
 
 
 def definitions_for(
-    job: Job, settings: PipelineSettings, *, afas: AfasSettings | None = None
+    job: Job,
+    settings: PipelineSettings,
+    *,
+    afas: AfasSettings | None = None,
+    scope: Scope = SINGLE,
 ) -> dg.Definitions:
-    """The definitions that run `job` with `settings` (`afas`: see `pipeline_resources`): the
-    extraction's own for its jobs, else all of them."""
+    """The definitions that run `job` with `settings` (`afas`: see `pipeline_resources`) for
+    the environment of `scope`: the extraction's own for its jobs, else all of them."""
     if job in EXTRACTION_JOBS:
-        return extraction_definitions(settings, afas=afas)
-    return pipeline_definitions(settings, afas=afas)
+        return extraction_definitions(settings, afas=afas, scope=scope)
+    return pipeline_definitions(settings, afas=afas, scope=scope)
 
 
 def extraction_definitions(
-    settings: PipelineSettings, *, afas: AfasSettings | None = None
+    settings: PipelineSettings, *, afas: AfasSettings | None = None, scope: Scope = SINGLE
 ) -> dg.Definitions:
     """The extract assets, the full reconciliation and their jobs, without the warehouse."""
-    extraction = _extraction(settings.start_date)
+    extraction = _extraction(settings.start_date, scope)
     return dg.Definitions(
         assets=extraction.assets,
-        jobs=extraction_jobs(extraction.partitions),
-        resources=pipeline_resources(settings, afas=afas),
+        jobs=extraction_jobs(extraction.partitions, scope),
+        resources=pipeline_resources(settings, afas=afas, scope=scope),
     )
 
 
 def pipeline_definitions(
-    settings: PipelineSettings, *, afas: AfasSettings | None = None
+    settings: PipelineSettings, *, afas: AfasSettings | None = None, scope: Scope = SINGLE
 ) -> dg.Definitions:
     """Everything the UI shows: the extraction, the warehouse build and the marts, the
     write-back, the schedules and the alerts."""
     return dg.Definitions.merge(
-        _environment_part(settings, afas=afas, scope=SINGLE), _deployment_part(settings)
+        _environment_part(settings, afas=afas, scope=scope), _deployment_part(settings)
     )
 
 

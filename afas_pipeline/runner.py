@@ -16,15 +16,16 @@ from afas_pipeline.afas import AfasSettings
 from afas_pipeline.datadir import BUILDS_DIR, DBT_OUTPUT_FILE
 from afas_pipeline.definitions import definitions_for
 from afas_pipeline.defs.alerts import check_failures
+from afas_pipeline.defs.extract import reconciliation_key
 from afas_pipeline.defs.jobs import Job
+from afas_pipeline.defs.scope import SINGLE, Scope
 from afas_pipeline.extract.days import amsterdam_today
 from afas_pipeline.extract.storage import RawStore
 from afas_pipeline.settings import PipelineSettings
 from afas_pipeline.usage import RunRequestError
 from afas_pipeline.warehouse import up_to_date
 
-RECONCILE_STEP = "afas__full_reconciliations"
-DBT_STEP = "warehouse_models"
+DBT_STEP = "warehouse_models"  # the dbt build's op, of the single environment
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
@@ -41,13 +42,14 @@ def run_range(
     start: date,
     end: date,
     *,
-    instance: dg.DagsterInstance | None = None,
+    instance: dg.DagsterInstance,
     job_name: str = Job.DAILY,
     log_level: str = "INFO",
     rebuild: bool = False,
     dbt_output: Path | None = None,
     settings: PipelineSettings | None = None,
     afas: AfasSettings | None = None,
+    scope: Scope = SINGLE,
 ) -> dg.ExecuteInProcessResult:
     """Materialize every asset of `job_name` for the days `start..end` (inclusive) in one run.
 
@@ -56,9 +58,10 @@ def run_range(
     when nothing it reads changed since the published marts, unless `rebuild`. dbt's own
     output (a line per model and test) goes to the file `dbt_output`, if given, else to stdout.
     `settings`: the pipeline's (default: the environment's, now); `afas`: the connection
-    (default: the environment's, when the run starts).
+    (default: the environment's, when the run starts); `scope`: which environment of many
+    (`AFAS_ENVIRONMENTS`) the run is, under its own job and asset names.
     """
-    run = _Run.of(settings, instance, log_level, afas=afas)
+    run = _Run.of(settings, instance, log_level, afas=afas, scope=scope)
     check_range(start, end, run.settings)
     tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
     with _stdout_to(dbt_output):
@@ -83,11 +86,12 @@ def run_headless(
     start: date,
     end: date,
     *,
-    instance: dg.DagsterInstance | None = None,
+    instance: dg.DagsterInstance,
     log_level: str = "INFO",
     rebuild: bool = False,
     dbt_output: Path | None = None,
     settings: PipelineSettings | None = None,
+    scope: Scope = SINGLE,
 ) -> list[dg.ExecuteInProcessResult]:
     """What `afas-pipeline run` does: extract the days `start..end` in one run, then build the
     warehouse and publish the marts in a second run, unless nothing the build reads changed
@@ -96,7 +100,7 @@ def run_headless(
     The outcome is the daily job's, which skips an unchanged build within its one run; but here
     a run that finds nothing new never imports dbt (3.5 s, a third of such a run).
     """
-    run = _Run.of(settings, instance, log_level)
+    run = _Run.of(settings, instance, log_level, scope=scope)
     extracted = run_range(
         start,
         end,
@@ -104,6 +108,7 @@ def run_headless(
         job_name=Job.EXTRACT,
         log_level=log_level,
         settings=run.settings,
+        scope=scope,
     )
     stopped = not succeeded(extracted)  # a blocking check stops the line before the build
     if stopped or (not rebuild and _marts_current(run.settings)):
@@ -132,18 +137,20 @@ def _stdout_to(path: Path | None) -> Iterator[None]:
 
 def run_reconciliation(
     *,
-    instance: dg.DagsterInstance | None = None,
+    instance: dg.DagsterInstance,
     log_level: str = "INFO",
     accept_mass_deletions: bool = False,
     dbt_output: Path | None = None,
     settings: PipelineSettings | None = None,
+    scope: Scope = SINGLE,
 ) -> list[dg.ExecuteInProcessResult]:
     """What `afas-pipeline reconcile` does: the full reconciliation in one run, then the
     warehouse build and the marts in a second, unless it healed nothing (dbt's output as in
     `run_range`)."""
-    run = _Run.of(settings, instance, log_level)
+    run = _Run.of(settings, instance, log_level, scope=scope)
+    reconcile_step = reconciliation_key(scope).to_python_identifier()
     ops: dict[str, object] = {
-        RECONCILE_STEP: {"config": {"accept_mass_deletions": accept_mass_deletions}}
+        reconcile_step: {"config": {"accept_mass_deletions": accept_mass_deletions}}
     }
     reconciled = run.execute(Job.RECONCILE, rebuild=False, ops=ops)
     if not succeeded(reconciled) or _marts_current(run.settings):
@@ -156,26 +163,27 @@ def run_reconciliation(
 @dataclass(frozen=True)
 class _Run:
     """What the runs of one command share: the settings they run with, the instance, the log
-    level."""
+    level, and the environment (`scope`) whose jobs they run."""
 
     settings: PipelineSettings
     afas: AfasSettings | None
     instance: dg.DagsterInstance
     log_level: str
+    scope: Scope = SINGLE
 
     @classmethod
     def of(
         cls,
         settings: PipelineSettings | None,
-        instance: dg.DagsterInstance | None,
+        instance: dg.DagsterInstance,
         log_level: str,
         *,
         afas: AfasSettings | None = None,
+        scope: Scope = SINGLE,
     ) -> _Run:
-        """The runs of a command, with the environment's settings and the default instance
-        where none is given."""
+        """The runs of a command, with the environment's settings where none are given."""
         settings = settings or PipelineSettings.from_env()
-        return cls(settings, afas, instance or _instance(), log_level)
+        return cls(settings, afas, instance, log_level, scope)
 
     def execute(
         self,
@@ -185,18 +193,20 @@ class _Run:
         tags: dict[str, str] | None = None,
         ops: dict[str, object] | None = None,
     ) -> dg.ExecuteInProcessResult:
-        definitions = definitions_for(Job(job_name), self.settings, afas=self.afas)
-        job = definitions.resolve_job_def(job_name)
+        definitions = definitions_for(
+            Job(job_name), self.settings, afas=self.afas, scope=self.scope
+        )
+        job = definitions.resolve_job_def(self.scope.name(job_name))
         logging = {"console": {"config": {"log_level": self.log_level}}}
         run_config: dict[str, object] = {"loggers": logging}
         if rebuild:
-            ops = {**(ops or {}), DBT_STEP: {"config": {"rebuild": True}}}
+            ops = {**(ops or {}), self.scope.name(DBT_STEP): {"config": {"rebuild": True}}}
         if ops:
             run_config["ops"] = ops
         return job.execute_in_process(
             run_config=run_config,
             instance=self.instance,
-            tags=tags,
+            tags={**self.scope.tags, **(tags or {})},
             raise_on_error=False,
         )
 
@@ -269,14 +279,15 @@ def failures(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
-def _instance() -> dg.DagsterInstance:
-    """The instance of DAGSTER_HOME, so headless runs show in the UI; else a throwaway one."""
+@contextlib.contextmanager
+def command_instance() -> Iterator[dg.DagsterInstance]:
+    """The instance a command records its runs in, closed when it ends: DAGSTER_HOME's, so
+    headless runs show in the UI; else a throwaway one."""
     home = os.environ.get("DAGSTER_HOME")
-    if not home:
-        return dg.DagsterInstance.ephemeral()
-    if not Path(home).is_dir():
+    if home and not Path(home).is_dir():
         raise RunRequestError(
             f"DAGSTER_HOME is {home}, which is not a directory: create it (mkdir -p {home}) "
             "to record the runs there, or unset DAGSTER_HOME to run without recording them"
         )
-    return dg.DagsterInstance.get()
+    with dg.DagsterInstance.get() if home else dg.DagsterInstance.ephemeral() as instance:
+        yield instance

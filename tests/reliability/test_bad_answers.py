@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -100,7 +101,7 @@ def test_an_empty_answer_to_the_debtor_scan_is_refused_and_the_command_says_so(
 ) -> None:
     """One empty 200 on the debtor key scan flagged all debtors deleted, and `afas-pipeline
     run` exited 0. Now the check refuses, the run says why and exits 1, nothing is built."""
-    monkeypatch.setattr(runner, "_instance", lambda: pipeline.instance)
+    monkeypatch.setattr(runner, "command_instance", lambda: nullcontext(pipeline.instance))
     pipeline.run_ok(HISTORY_START, NOW.date(), job=EXTRACT)
     store = RawStore(pipeline.data_dir)
     debtors = pipeline.simulator.environment.rows(DEBTORS.name).height

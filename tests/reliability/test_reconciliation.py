@@ -5,6 +5,7 @@ what it healed, and undoes the damage a bad day left; an implausible answer chan
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ def _silently(simulator: Simulator, spec: ExtractSpec, row: dict[str, Any], **va
 def test_the_full_reconciliation_heals_what_incremental_reads_cannot_see(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(runner, "_instance", lambda: pipeline.instance)
+    monkeypatch.setattr(runner, "command_instance", lambda: nullcontext(pipeline.instance))
     simulator = pipeline.simulator
     pipeline.run_ok(HISTORY_START, NOW.date())
     lines = simulator.environment.rows(LINES.name)
