@@ -24,11 +24,7 @@ create or replace temporary table gl_movement_groups_to_redo as
 with
 
 changed as (
-    select
-        cast(UnitId as integer) as administration_id,
-        cast(EntryNo as bigint) as entry_no,
-        cast(SeqNo as integer) as seq_no
-    from {{ ref('stg_afas__journal_line_changes') }}
+    select * from {{ ref('stg_afas__journal_line_changes') }}
 ),
 
 was as (
@@ -80,11 +76,7 @@ create or replace temporary table open_items_to_redo as
 with
 
 changed as (
-    select
-        cast(UnitId as integer) as administration_id,
-        cast(EntryNo as bigint) as entry_no,
-        cast(SeqNo as integer) as seq_no
-    from {{ ref('stg_afas__journal_line_changes') }}
+    select * from {{ ref('stg_afas__journal_line_changes') }}
 ),
 
 carried_lines as (

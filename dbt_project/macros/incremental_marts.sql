@@ -78,7 +78,7 @@ changed_lines as (
 select distinct administration_id, fiscal_year, period
 from changed_lines
 where (administration_id, entry_no, seq_no) in (
-    select cast(UnitId as integer), cast(EntryNo as bigint), cast(SeqNo as integer)
+    select administration_id, entry_no, seq_no
     from {{ ref('stg_afas__journal_line_changes') }}
 )
 union

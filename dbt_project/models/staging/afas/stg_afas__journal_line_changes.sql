@@ -7,25 +7,32 @@
 -- while it stamps and writes, and a build holds it shared, so nothing written after a build
 -- began is stamped before it. Each filter reads only the row groups whose statistics reach
 -- changed_since. Empty without changed_since (a full build reads everything anyway).
+-- Keys typed as staging types them, so every incremental model matches them as they are.
 {{ config(materialized='table') }}
 
 {%- set since = var('changed_since', none) %}
 {%- set key = 'UnitId, EntryNo, SeqNo' %}
 
+{%- set typed = 'cast(UnitId as integer) as administration_id, '
+    ~ 'cast(EntryNo as bigint) as entry_no, cast(SeqNo as integer) as seq_no' %}
+
 {% if since -%}
-select {{ key }}
-from {{ source('afas_versions', 'DWH_Financiele_mutaties') }}
-where _loaded_at >= cast('{{ since }}' as timestamptz)
-union
-select {{ key }}
-from {{ source('afas_deleted', 'DWH_Financiele_mutaties') }}
-where _deleted_seen_at >= cast('{{ since }}' as timestamptz)
-union
-select {{ key }}
-from {{ source('afas_cleared', 'DWH_Financiele_mutaties') }}
-where _cleared_at >= cast('{{ since }}' as timestamptz)
+select distinct {{ typed }}
+from (
+    select {{ key }}
+    from {{ source('afas_versions', 'DWH_Financiele_mutaties') }}
+    where _loaded_at >= cast('{{ since }}' as timestamptz)
+    union all
+    select {{ key }}
+    from {{ source('afas_deleted', 'DWH_Financiele_mutaties') }}
+    where _deleted_seen_at >= cast('{{ since }}' as timestamptz)
+    union all
+    select {{ key }}
+    from {{ source('afas_cleared', 'DWH_Financiele_mutaties') }}
+    where _cleared_at >= cast('{{ since }}' as timestamptz)
+)
 {%- else -%}
-select {{ key }}
+select {{ typed }}
 from {{ source('afas_versions', 'DWH_Financiele_mutaties') }}
 where false
 {%- endif %}

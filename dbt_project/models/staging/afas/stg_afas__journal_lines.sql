@@ -55,7 +55,7 @@ typed as (
     select * exclude (is_deleted, deleted_seen_at)
     from {{ this }}
     where (administration_id, entry_no, seq_no) in (
-        select cast(UnitId as integer), cast(EntryNo as bigint), cast(SeqNo as integer)
+        select administration_id, entry_no, seq_no
         from {{ ref('stg_afas__journal_line_changes') }}
     )
     {%- endif %}
