@@ -148,3 +148,13 @@ where items.administration_id = redo.administration_id
     and items.invoice_id is not distinct from redo.invoice_id
 {%- endif -%}
 {% endmacro %}
+
+{#-
+    The line_keys column of an incremental intermediate table: the group's `fields` (a
+    struct_pack of the line's keys first), in key order. Sorted after the aggregate, not by
+    it: DuckDB cannot spill an ordered aggregate, and at 5M journal lines int_open_items ran
+    out of the dbt build's memory cap. The keys are unique, so the order is the same.
+-#}
+{% macro line_keys(fields) -%}
+list_sort(list(struct_pack({{ fields }})))
+{%- endmacro %}

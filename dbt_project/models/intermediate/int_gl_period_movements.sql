@@ -49,8 +49,7 @@ movements as (
         sum(credit) as credit,
         count(*) as line_count,
         -- What the next incremental build needs to find the groups its changed lines were in.
-        -- Sorted after the aggregate: an ordered one cannot spill (int_open_items says more).
-        list_sort(list(struct_pack(entry_no, seq_no))) as line_keys
+        {{ line_keys('entry_no, seq_no') }} as line_keys
     from live
     group by all
 )

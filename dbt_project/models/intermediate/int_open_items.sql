@@ -103,9 +103,7 @@ totals as (
         min(created_at) as first_created_at,
         max(created_at) as last_created_at,
         -- What the next incremental build needs: the item's lines, with their journal's type.
-        -- Sorted after the aggregate, not by it: an ordered aggregate cannot spill to disk, and
-        -- at 5M lines it ran out of DuckDB's memory cap (the keys are unique, so same order).
-        list_sort(list(struct_pack(entry_no, seq_no, journal_id, journal_type))) as line_keys
+        {{ line_keys('entry_no, seq_no, journal_id, journal_type') }} as line_keys
     from item_lines
     group by all
 ),
